@@ -1,4 +1,7 @@
+using System.Collections.Frozen;
 using System.Text.Json;
+using EventService.Domain.Json;
+using Json.Schema;
 
 namespace EventService.Domain.Catalog;
 
@@ -8,23 +11,127 @@ namespace EventService.Domain.Catalog;
 /// </summary>
 public sealed class EventCatalog
 {
+    // JsonSchema.Net 8 builds a fresh evaluation context per call and only reads these options, so one instance
+    // serves concurrent requests.
+    private static readonly EvaluationOptions DetailEvaluation = new() { OutputFormat = OutputFormat.List };
+
+    private readonly FrozenDictionary<int, Entry> _byId;
+
     public EventCatalog(IEnumerable<EventTypeDefinition> types)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(types);
+
+        // Built with the default options, every schema would be registered in SchemaRegistry.Global under a generated
+        // URI: each catalog instance would stay reachable forever, and an $id in one catalog could clash with another.
+        var buildOptions = new BuildOptions { SchemaRegistry = new SchemaRegistry() };
+        var entries = new Dictionary<int, Entry>();
+        foreach (var type in types)
+        {
+            ArgumentNullException.ThrowIfNull(type, nameof(types));
+            if (entries.ContainsKey(type.Id))
+            {
+                throw new ArgumentException($"Event type {type.Id} occurs more than once.", nameof(types));
+            }
+
+            entries[type.Id] = new Entry(type, Compile(type, buildOptions));
+        }
+
+        _byId = entries.ToFrozenDictionary();
+        Types = [.. entries.Values.Select(e => e.Definition).OrderBy(d => d.Id)];
     }
 
-    public IReadOnlyList<EventTypeDefinition> Types => throw new NotImplementedException();
+    public IReadOnlyList<EventTypeDefinition> Types { get; }
 
     /// <summary>Reads the built-in catalog document (the format of emnify's <c>event-types.json</c>).</summary>
     /// <exception cref="FormatException">The document is not a catalog.</exception>
     public static IReadOnlyList<EventTypeDefinition> ParseCatalogDocument(string json)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"The event type catalog is not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("event_types", out var list)
+                || list.ValueKind != JsonValueKind.Array)
+            {
+                throw new FormatException("The event type catalog must be a JSON object with an \"event_types\" array.");
+            }
+
+            var types = new List<EventTypeDefinition>(list.GetArrayLength());
+            var seen = new HashSet<int>();
+            var index = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var where = $"event_types[{index}]";
+                if (item.ValueKind != JsonValueKind.Object)
+                {
+                    throw new FormatException($"The event type catalog's {where} must be an object.");
+                }
+
+                if (!item.TryGetProperty("id", out var idElement)
+                    || idElement.ValueKind != JsonValueKind.Number
+                    || !idElement.TryGetInt32(out var id)
+                    || id < 0)
+                {
+                    throw new FormatException($"The event type catalog's {where}.id must be a non-negative integer.");
+                }
+
+                if (!seen.Add(id))
+                {
+                    throw new FormatException($"The event type catalog lists id {id} more than once.");
+                }
+
+                if (!item.TryGetProperty("description", out var descriptionElement)
+                    || descriptionElement.ValueKind != JsonValueKind.String
+                    || string.IsNullOrWhiteSpace(descriptionElement.GetString()))
+                {
+                    throw new FormatException($"The event type catalog's {where}.description must be a non-empty string.");
+                }
+
+                string? section = null;
+                if (item.TryGetProperty("section", out var sectionElement) && sectionElement.ValueKind != JsonValueKind.Null)
+                {
+                    section = sectionElement.ValueKind == JsonValueKind.String
+                        ? sectionElement.GetString()
+                        : throw new FormatException($"The event type catalog's {where}.section must be a string or null.");
+                }
+
+                string? schema = null;
+                if (item.TryGetProperty("detail_schema", out var schemaElement) && schemaElement.ValueKind != JsonValueKind.Null)
+                {
+                    schema = schemaElement.ValueKind is JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False
+                        ? CompactJson.Compact(schemaElement)
+                        : throw new FormatException($"The event type catalog's {where}.detail_schema must be a JSON Schema object or null.");
+                }
+
+                types.Add(new EventTypeDefinition(id, descriptionElement.GetString()!, section, schema, BuiltIn: true));
+                index++;
+            }
+
+            return types;
+        }
     }
 
     public bool TryGet(int typeId, out EventTypeDefinition definition)
     {
-        throw new NotImplementedException();
+        if (_byId.TryGetValue(typeId, out var entry))
+        {
+            definition = entry.Definition;
+            return true;
+        }
+
+        definition = null!;
+        return false;
     }
 
     /// <summary>
@@ -33,6 +140,116 @@ public sealed class EventCatalog
     /// </summary>
     public IReadOnlyDictionary<string, string[]> ValidateDetail(int typeId, JsonElement detail, string pathPrefix = "detail")
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(pathPrefix);
+        if (!_byId.TryGetValue(typeId, out var entry))
+        {
+            return Single(pathPrefix, $"cannot be checked: unknown event type {typeId}");
+        }
+
+        if (detail.ValueKind != JsonValueKind.Object)
+        {
+            return Single(pathPrefix, "must be an object");
+        }
+
+        if (entry.Schema is null)
+        {
+            return FieldErrors.None;
+        }
+
+        EvaluationResults results;
+        try
+        {
+            results = entry.Schema.Evaluate(detail, DetailEvaluation);
+        }
+        catch (InvalidOperationException)
+        {
+            // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate.
+            return Single(pathPrefix, "contains invalid Unicode (an unpaired surrogate)");
+        }
+
+        if (results.IsValid)
+        {
+            return FieldErrors.None;
+        }
+
+        var errors = new FieldErrors();
+        Collect(results, detail, pathPrefix, errors);
+        foreach (var node in results.Details ?? [])
+        {
+            Collect(node, detail, pathPrefix, errors);
+        }
+
+        if (!errors.Any)
+        {
+            errors.Add(pathPrefix, "does not match the shape of event type " + typeId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return errors.ToDictionary();
     }
+
+    private static JsonSchema? Compile(EventTypeDefinition type, BuildOptions buildOptions)
+    {
+        if (type.DetailSchema is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSchema.FromText(type.DetailSchema, buildOptions, new Uri($"urn:eventservice:event-type:{type.Id}"));
+        }
+        catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"Event type {type.Id}: the detail schema is not a usable JSON Schema: {e.Message}", nameof(type), e);
+        }
+    }
+
+    private static void Collect(EvaluationResults node, JsonElement detail, string prefix, FieldErrors errors)
+    {
+        if (node.Errors is not { Count: > 0 })
+        {
+            return;
+        }
+
+        var path = JsonPath.FromPointer(prefix, node.InstanceLocation.ToString(), detail);
+        foreach (var (keyword, message) in node.Errors)
+        {
+            errors.Add(path, Describe(keyword, message));
+        }
+    }
+
+    private static string Describe(string keyword, string message)
+    {
+        switch (keyword)
+        {
+            case "type":
+                // JsonSchema.Net says: Value is "string" but should be "integer" (or "string, integer, null").
+                var marker = message.IndexOf("should be \"", StringComparison.Ordinal);
+                if (marker >= 0)
+                {
+                    var start = marker + "should be \"".Length;
+                    var end = message.IndexOf('"', start);
+                    if (end > start)
+                    {
+                        var names = message[start..end].Split(", ");
+                        return names.Length == 1
+                            ? $"must be of type {names[0]}"
+                            : $"must be of type {string.Join(", ", names[..^1])} or {names[^1]}";
+                    }
+                }
+
+                return message;
+            case "enum":
+                return "must be one of the allowed values";
+            case "const":
+                return "must be the allowed constant value";
+            default:
+                return message;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string[]> Single(string path, string message) =>
+        new Dictionary<string, string[]>(1, StringComparer.Ordinal) { [path] = [message] };
+
+    private sealed record Entry(EventTypeDefinition Definition, JsonSchema? Schema);
 }
