@@ -7,11 +7,14 @@ namespace EventService.Domain.Events;
 /// Reads one posted emnify event (tolerant of what real producers send) and checks it against the catalog,
 /// the acceptance window, the credential's permissions and the shape limits. No I/O.
 /// </summary>
+/// <remarks>Thread-safe: each call keeps its state in its own <see cref="EventReading"/>.</remarks>
 public sealed class EventValidator(EventCatalog catalog)
 {
+    private readonly EventCatalog _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
+
     public EventValidationResult Validate(JsonElement item, IngestContext context)
     {
-        _ = catalog;
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(context);
+        return new EventReading(_catalog, context).Read(item);
     }
 }

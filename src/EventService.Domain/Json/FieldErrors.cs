@@ -11,9 +11,13 @@ internal sealed class FieldErrors
 
     public bool Any => _errors is not null;
 
+    /// <summary>Grows with every added message, so a caller can tell whether a step found anything.</summary>
+    public int Version { get; private set; }
+
     public void Add(string path, string message)
     {
         _errors ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        Version++;
         if (!_errors.TryGetValue(path, out var messages))
         {
             _errors[path] = [message];

@@ -1,0 +1,994 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using EventService.Domain.Catalog;
+using EventService.Domain.Json;
+
+namespace EventService.Domain.Events;
+
+/// <summary>
+/// The state of validating one event: one walk over the item that reads the typed fields, checks every string,
+/// property name and nesting level, and collects every problem as a field error instead of throwing.
+/// </summary>
+internal sealed class EventReading(EventCatalog catalog, IngestContext context)
+{
+    private const string Root = "$";
+    private const string DuplicateProperty = "duplicate property";
+    private const int MaxIpAddressLength = 64;
+    private const int PairwiseDuplicateCheckLimit = 32;
+
+    private readonly EventLimits _limits = context.Limits;
+    private readonly FieldErrors _errors = new();
+    private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
+    private readonly List<JsonProperty> _siblings = [];
+    private readonly List<Segment> _segments = [];
+    private List<JsonProperty>? _extras;
+    private string _scanBase = "";
+    private string? _countingKey;
+    private int _customProperties;
+    private bool _customLimitReported;
+
+    private enum Field
+    {
+        Id,
+        Timestamp,
+        Alert,
+        Description,
+        EventType,
+        EventSource,
+        EventSeverity,
+        Organisation,
+        User,
+        Endpoint,
+        Sim,
+        Imsi,
+        Detail,
+        Count,
+    }
+
+    private enum StringRead
+    {
+        NotString,
+        Rejected,
+        Ok,
+    }
+
+    public EventValidationResult Read(JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            _errors.Add(Root, "an event must be a JSON object");
+            return new EventValidationResult(null, null, _errors.ToDictionary());
+        }
+
+        CollectTopLevel(item);
+
+        var id = ReadId(_fields[(int)Field.Id]);
+        var timestamp = ReadTimestamp(_fields[(int)Field.Timestamp]);
+        var alert = ReadAlert(_fields[(int)Field.Alert]);
+        var description = ReadOptionalString(_fields[(int)Field.Description], "description", 2);
+        var typeId = ReadEventType(_fields[(int)Field.EventType]);
+        var severity = ReadSeverity(_fields[(int)Field.EventSeverity]);
+        var source = ReadSource(_fields[(int)Field.EventSource]);
+        var (organisationId, organisationName) = ReadOrganisation(_fields[(int)Field.Organisation]);
+        var user = ReadEntity(_fields[(int)Field.User], "user");
+        var endpoint = ReadEntity(_fields[(int)Field.Endpoint], "endpoint");
+        var sim = ReadEntity(_fields[(int)Field.Sim], "sim");
+        var imsi = ReadEntity(_fields[(int)Field.Imsi], "imsi");
+        var detail = ReadDetail(_fields[(int)Field.Detail], typeId);
+        ReadExtras();
+
+        if (_errors.Any)
+        {
+            return new EventValidationResult(null, id, _errors.ToDictionary());
+        }
+
+        var validated = new ValidatedEvent(
+            id,
+            timestamp!.Value,
+            typeId!.Value,
+            severity!.Value,
+            source!.Value,
+            alert,
+            description,
+            organisationId!.Value,
+            organisationName,
+            user.Id,
+            endpoint.Id,
+            sim.Id,
+            imsi.Id,
+            sim.Digits,
+            imsi.Digits,
+            endpoint.Digits,
+            endpoint.IpAddress,
+            CompactJson.Write(this, static (writer, reading) => reading.WriteEntities(writer)),
+            detail.ValueKind == JsonValueKind.Object ? CompactJson.Compact(detail) : null,
+            _extras is null ? null : CompactJson.Write(_extras, static (writer, extras) => WriteExtras(writer, extras)));
+        return new EventValidationResult(validated, id, FieldErrors.None);
+    }
+
+    private void CollectTopLevel(JsonElement item)
+    {
+        CheckNamesAndDuplicates(item, "");
+        foreach (var property in item.EnumerateObject())
+        {
+            if (!IsUsableName(property))
+            {
+                continue;
+            }
+
+            var field = property.Name switch
+            {
+                "id" => Field.Id,
+                "timestamp" => Field.Timestamp,
+                "alert" => Field.Alert,
+                "description" => Field.Description,
+                "event_type" => Field.EventType,
+                "event_source" => Field.EventSource,
+                "event_severity" => Field.EventSeverity,
+                "organisation" => Field.Organisation,
+                "user" => Field.User,
+                "endpoint" => Field.Endpoint,
+                "sim" => Field.Sim,
+                "imsi" => Field.Imsi,
+                "detail" => Field.Detail,
+                _ => Field.Count,
+            };
+
+            if (field == Field.Count)
+            {
+                (_extras ??= []).Add(property);
+            }
+            else if (_fields[(int)field].ValueKind == JsonValueKind.Undefined)
+            {
+                // A duplicate was reported by CheckNamesAndDuplicates; the first occurrence is read.
+                _fields[(int)field] = property.Value;
+            }
+        }
+    }
+
+    private long? ReadId(JsonElement value)
+    {
+        if (IsAbsent(value))
+        {
+            return null;
+        }
+
+        if (TryReadInt64(value, out var id) && id >= 1)
+        {
+            return id;
+        }
+
+        _errors.Add("id", "must be an integer from 1 to 9223372036854775807");
+        return null;
+    }
+
+    private DateTimeOffset? ReadTimestamp(JsonElement value)
+    {
+        const string path = "timestamp";
+        if (IsAbsent(value))
+        {
+            _errors.Add(path, "is required");
+            return null;
+        }
+
+        switch (ReadString(value, path, out var text))
+        {
+            case StringRead.NotString:
+                _errors.Add(path, "must be a string such as 2021-10-27T11:59:29.000Z");
+                return null;
+            case StringRead.Rejected:
+                return null;
+        }
+
+        if (!TimestampParser.TryParse(text, out var timestamp))
+        {
+            _errors.Add(path, "is not a timestamp in a known format (such as 2021-10-27T11:59:29.000Z or 2021-10-06 10:42:58)");
+            return null;
+        }
+
+        var window = context.Window;
+        if (timestamp < window.OldestAccepted(context.Now))
+        {
+            _errors.Add(path, $"is older than the retention period ({DescribeSpan(window.Retention)})");
+            return null;
+        }
+
+        if (timestamp > window.NewestAccepted(context.Now))
+        {
+            _errors.Add(path, $"is more than {window.MaxFutureSkew.ToString("c", CultureInfo.InvariantCulture)} in the future");
+            return null;
+        }
+
+        return timestamp;
+    }
+
+    private bool ReadAlert(JsonElement value)
+    {
+        const string path = "alert";
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.False:
+                return false;
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.Number:
+                var raw = JsonMarshal.GetRawUtf8Value(value);
+                if (raw.SequenceEqual("1"u8))
+                {
+                    return true;
+                }
+
+                if (raw.SequenceEqual("0"u8))
+                {
+                    return false;
+                }
+
+                break;
+            case JsonValueKind.String:
+                switch (ReadString(value, path, out var text))
+                {
+                    case StringRead.Rejected:
+                        return false;
+                    case StringRead.Ok when text is "true" or "1":
+                        return true;
+                    case StringRead.Ok when text is "false" or "0":
+                        return false;
+                }
+
+                break;
+        }
+
+        _errors.Add(path, "must be true or false (1, 0, \"true\", \"false\", \"1\" and \"0\" are also accepted)");
+        return false;
+    }
+
+    private string? ReadOptionalString(JsonElement value, string path, int depth)
+    {
+        if (IsAbsent(value))
+        {
+            return null;
+        }
+
+        var read = ReadString(value, path, out var text);
+        if (read == StringRead.NotString)
+        {
+            _errors.Add(path, "must be a string or null");
+
+            // Walked anyway, so a NUL or an over-deep array inside the wrong value is reported too.
+            Scan(value, path, depth);
+        }
+
+        return read == StringRead.Ok ? text : null;
+    }
+
+    private int? ReadEventType(JsonElement value)
+    {
+        const string key = "event_type";
+        const string idPath = "event_type.id";
+        if (!EnterRequiredObject(value, key, idPath))
+        {
+            return null;
+        }
+
+        var idElement = default(JsonElement);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!IsUsableName(property))
+            {
+                continue;
+            }
+
+            if (property.NameEquals("id"u8) && idElement.ValueKind == JsonValueKind.Undefined)
+            {
+                idElement = property.Value;
+            }
+            else
+            {
+                // The producer's description is not stored: the catalog's text is canonical.
+                Scan(property.Value, JsonPath.Property(key, property.Name), 3);
+            }
+        }
+
+        if (IsAbsent(idElement))
+        {
+            _errors.Add(idPath, "is required");
+            return null;
+        }
+
+        if (!TryReadInt64(idElement, out var id))
+        {
+            _errors.Add(idPath, "must be an integer");
+            return null;
+        }
+
+        if (id is < int.MinValue or > int.MaxValue || !catalog.TryGet((int)id, out _))
+        {
+            _errors.Add(idPath, $"unknown event type {id.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        return (int)id;
+    }
+
+    private EventSeverity? ReadSeverity(JsonElement value)
+    {
+        var code = ReadCoded(
+            value,
+            "event_severity",
+            "event_severity.id",
+            acceptName: false,
+            "0 (Info), 1 (Warn) or 2 (Critical)",
+            "severity",
+            static text => CatalogNames.TryParseSeverity(text, out var s) ? (short)s : null);
+        return code is null ? null : (EventSeverity)code.Value;
+    }
+
+    private EventSource? ReadSource(JsonElement value)
+    {
+        var code = ReadCoded(
+            value,
+            "event_source",
+            "event_source.id",
+            acceptName: true,
+            "0 (Network), 1 (Policy Control) or 2 (API)",
+            "source",
+            static text => CatalogNames.TryParseSource(text, out var s) ? (short)s : null);
+        if (code is null)
+        {
+            return null;
+        }
+
+        var source = (EventSource)code.Value;
+        if (!context.Permissions.Sources.Contains(source))
+        {
+            _errors.Add(
+                "event_source.id",
+                $"this credential may not post events from source {CatalogNames.Describe(source)} ({code.Value.ToString(CultureInfo.InvariantCulture)})");
+            return null;
+        }
+
+        return source;
+    }
+
+    /// <summary>Reads <c>{id, description}</c> (or <c>name</c>): the id is authoritative, the text a fallback when it is absent.</summary>
+    private short? ReadCoded(
+        JsonElement value,
+        string key,
+        string idPath,
+        bool acceptName,
+        string allowed,
+        string what,
+        Func<string, short?> parse)
+    {
+        if (!EnterRequiredObject(value, key, idPath))
+        {
+            return null;
+        }
+
+        var idElement = default(JsonElement);
+        string? text = null;
+        short? fromText = null;
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!IsUsableName(property))
+            {
+                continue;
+            }
+
+            if (property.NameEquals("id"u8) && idElement.ValueKind == JsonValueKind.Undefined)
+            {
+                idElement = property.Value;
+                continue;
+            }
+
+            var path = JsonPath.Property(key, property.Name);
+            if ((property.NameEquals("description"u8) || (acceptName && property.NameEquals("name"u8)))
+                && property.Value.ValueKind == JsonValueKind.String)
+            {
+                if (ReadString(property.Value, path, out var candidate) == StringRead.Ok && fromText is null)
+                {
+                    text ??= candidate;
+                    fromText = parse(candidate!);
+                }
+
+                continue;
+            }
+
+            Scan(property.Value, path, 3);
+        }
+
+        if (!IsAbsent(idElement))
+        {
+            if (TryReadInt64(idElement, out var id) && id is >= 0 and <= 2)
+            {
+                return (short)id;
+            }
+
+            _errors.Add(idPath, "must be " + allowed);
+            return null;
+        }
+
+        if (fromText is not null)
+        {
+            return fromText;
+        }
+
+        _errors.Add(
+            idPath,
+            text is null
+                ? $"is required (or a description naming the {what})"
+                : $"is required: the description \"{Shorten(text)}\" is not a known {what}; use {allowed}");
+        return null;
+    }
+
+    private (long? Id, string? Name) ReadOrganisation(JsonElement value)
+    {
+        const string key = "organisation";
+        const string idPath = "organisation.id";
+        if (!EnterRequiredObject(value, key, idPath))
+        {
+            return (null, null);
+        }
+
+        var idElement = default(JsonElement);
+        var nameElement = default(JsonElement);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!IsUsableName(property))
+            {
+                continue;
+            }
+
+            if (property.NameEquals("id"u8) && idElement.ValueKind == JsonValueKind.Undefined)
+            {
+                idElement = property.Value;
+            }
+            else if (property.NameEquals("name"u8) && nameElement.ValueKind == JsonValueKind.Undefined)
+            {
+                nameElement = property.Value;
+            }
+            else
+            {
+                Scan(property.Value, JsonPath.Property(key, property.Name), 3);
+            }
+        }
+
+        var name = ReadOptionalString(nameElement, "organisation.name", 3);
+        long? id = null;
+        if (IsAbsent(idElement))
+        {
+            _errors.Add(idPath, "is required");
+        }
+        else if (!TryReadInt64(idElement, out var parsed))
+        {
+            _errors.Add(idPath, "must be a 64-bit integer");
+        }
+        else if (context.Permissions.OrganisationId is { } allowed && parsed != allowed)
+        {
+            _errors.Add(idPath, $"this credential may only post events of organisation {allowed.ToString(CultureInfo.InvariantCulture)}");
+        }
+        else
+        {
+            id = parsed;
+        }
+
+        return (id, name);
+    }
+
+    private EntityRead ReadEntity(JsonElement value, string key)
+    {
+        if (IsAbsent(value))
+        {
+            return default;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            _errors.Add(key, "must be an object or null");
+            Scan(value, key, 2);
+            return default;
+        }
+
+        if (!EnterObject(value, key, 2))
+        {
+            return default;
+        }
+
+        var idPath = key + ".id";
+        var result = default(EntityRead);
+        var idElement = default(JsonElement);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!IsUsableName(property))
+            {
+                continue;
+            }
+
+            var name = property.Name;
+            var path = JsonPath.Property(key, name);
+            switch (key, name)
+            {
+                case (_, "id"):
+                    if (idElement.ValueKind == JsonValueKind.Undefined)
+                    {
+                        idElement = property.Value;
+                    }
+
+                    break;
+                case ("user", "name" or "username") or ("endpoint", "name" or "tags"):
+                    ReadOptionalString(property.Value, path, 3);
+                    break;
+                case ("endpoint", "ip_address"):
+                    var ip = ReadOptionalString(property.Value, path, 3);
+                    if (ip is { Length: > MaxIpAddressLength })
+                    {
+                        _errors.Add(path, $"must be at most {MaxIpAddressLength} characters");
+                    }
+                    else
+                    {
+                        result.IpAddress = ip;
+                    }
+
+                    break;
+                case ("endpoint", "imei"):
+                    result.Digits = ReadDigits(property.Value, path, 17);
+                    break;
+                case ("sim", "iccid"):
+                    result.Digits = ReadDigits(property.Value, path, 22);
+                    break;
+                case ("imsi", "imsi"):
+                    result.Digits = ReadDigits(property.Value, path, 15);
+                    break;
+                default:
+                    Scan(property.Value, path, 3);
+                    break;
+            }
+        }
+
+        if (IsAbsent(idElement))
+        {
+            _errors.Add(idPath, "is required");
+        }
+        else if (TryReadInt64(idElement, out var id))
+        {
+            result.Id = id;
+        }
+        else
+        {
+            _errors.Add(idPath, "must be a 64-bit integer");
+        }
+
+        return result;
+    }
+
+    /// <summary>A string of digits, or a JSON integer taken by its exact digits (never through a double).</summary>
+    private string? ReadDigits(JsonElement value, string path, int maxDigits)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.String:
+                switch (ReadString(value, path, out var text))
+                {
+                    case StringRead.Rejected:
+                        return null;
+                    case StringRead.Ok when IsDigits(text!.AsSpan(), maxDigits):
+                        return text;
+                }
+
+                break;
+            case JsonValueKind.Number:
+                var raw = JsonMarshal.GetRawUtf8Value(value);
+                if (IsDigits(raw, maxDigits))
+                {
+                    return Encoding.ASCII.GetString(raw);
+                }
+
+                break;
+            default:
+                Scan(value, path, 3);
+                break;
+        }
+
+        _errors.Add(path, $"must be a string of 1 to {maxDigits} digits (or a JSON integer of as many digits)");
+        return null;
+    }
+
+    private JsonElement ReadDetail(JsonElement value, int? typeId)
+    {
+        const string key = "detail";
+        if (IsAbsent(value))
+        {
+            return default;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            _errors.Add(key, "must be an object or null");
+            Scan(value, key, 2);
+            return default;
+        }
+
+        var before = _errors.Version;
+        _countingKey = key;
+        Scan(value, key, 2);
+        _countingKey = null;
+
+        // The schema is evaluated only on a detail that is within the limits and safe to read as strings.
+        if (typeId is { } known && _errors.Version == before)
+        {
+            _errors.AddAll(catalog.ValidateDetail(known, value, key));
+        }
+
+        return value;
+    }
+
+    private void ReadExtras()
+    {
+        if (_extras is null)
+        {
+            return;
+        }
+
+        foreach (var property in _extras)
+        {
+            var key = JsonPath.Property("", property.Name);
+            _countingKey = key;
+            CountCustomProperty();
+            Scan(property.Value, key, 2);
+        }
+
+        _countingKey = null;
+    }
+
+    private void WriteEntities(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        WriteEntity(writer, "organisation", _fields[(int)Field.Organisation], default);
+        WriteEntity(writer, "user", _fields[(int)Field.User], default);
+        WriteEntity(writer, "endpoint", _fields[(int)Field.Endpoint], "imei"u8);
+        WriteEntity(writer, "sim", _fields[(int)Field.Sim], "iccid"u8);
+        WriteEntity(writer, "imsi", _fields[(int)Field.Imsi], "imsi"u8);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteEntity(Utf8JsonWriter writer, string key, JsonElement entity, ReadOnlySpan<byte> digitsProperty)
+    {
+        if (entity.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        writer.WriteStartObject(key);
+        foreach (var property in entity.EnumerateObject())
+        {
+            if (!digitsProperty.IsEmpty && property.Value.ValueKind == JsonValueKind.Number && property.NameEquals(digitsProperty))
+            {
+                writer.WriteString(digitsProperty, JsonMarshal.GetRawUtf8Value(property.Value));
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteExtras(Utf8JsonWriter writer, List<JsonProperty> extras)
+    {
+        writer.WriteStartObject();
+        foreach (var property in extras)
+        {
+            property.WriteTo(writer);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private bool EnterRequiredObject(JsonElement value, string key, string idPath)
+    {
+        if (IsAbsent(value))
+        {
+            _errors.Add(idPath, "is required");
+            return false;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            _errors.Add(key, "must be an object");
+            Scan(value, key, 2);
+            return false;
+        }
+
+        return EnterObject(value, key, 2);
+    }
+
+    private bool EnterObject(JsonElement value, string path, int depth)
+    {
+        if (depth > _limits.MaxDepth)
+        {
+            _errors.Add(path, DepthMessage());
+            return false;
+        }
+
+        CheckNamesAndDuplicates(value, path);
+        return true;
+    }
+
+    private void Scan(JsonElement value, string basePath, int depth)
+    {
+        _scanBase = basePath;
+        _segments.Clear();
+        ScanValue(value, depth);
+    }
+
+    private void ScanValue(JsonElement value, int depth)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (depth > _limits.MaxDepth)
+                {
+                    _errors.Add(ScanPath(), DepthMessage());
+                    return;
+                }
+
+                CheckNamesAndDuplicates(value, null);
+                foreach (var property in value.EnumerateObject())
+                {
+                    CountCustomProperty();
+                    if (!IsUsableName(property))
+                    {
+                        continue;
+                    }
+
+                    _segments.Add(new Segment(property, -1));
+                    ScanValue(property.Value, depth + 1);
+                    _segments.RemoveAt(_segments.Count - 1);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                if (depth > _limits.MaxDepth)
+                {
+                    _errors.Add(ScanPath(), DepthMessage());
+                    return;
+                }
+
+                var index = 0;
+                foreach (var element in value.EnumerateArray())
+                {
+                    _segments.Add(new Segment(default, index++));
+                    ScanValue(element, depth + 1);
+                    _segments.RemoveAt(_segments.Count - 1);
+                }
+
+                break;
+            case JsonValueKind.String:
+                var problem = CheckString(value);
+                if (problem != StringProblem.None)
+                {
+                    _errors.Add(ScanPath(), StringMessage(problem));
+                }
+
+                break;
+        }
+    }
+
+    private void CountCustomProperty()
+    {
+        if (_countingKey is null || ++_customProperties <= _limits.MaxCustomProperties || _customLimitReported)
+        {
+            return;
+        }
+
+        _customLimitReported = true;
+        _errors.Add(
+            _countingKey,
+            $"has too many properties: detail and the extra properties may hold at most {_limits.MaxCustomProperties} together, counted at every depth");
+    }
+
+    /// <summary>
+    /// Reports unusable property names (at the object's path) and duplicate names (at the duplicate's path).
+    /// <paramref name="path"/> null means the current scan position.
+    /// </summary>
+    private void CheckNamesAndDuplicates(JsonElement value, string? path)
+    {
+        HashSet<string>? names = null;
+        _siblings.Clear();
+        foreach (var property in value.EnumerateObject())
+        {
+            var problem = RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength);
+            if (problem != StringProblem.None)
+            {
+                _errors.Add(ObjectPath(path), NameMessage(problem));
+                continue;
+            }
+
+            bool duplicate;
+            if (names is null && _siblings.Count < PairwiseDuplicateCheckLimit)
+            {
+                duplicate = false;
+                foreach (var earlier in _siblings)
+                {
+                    if (SameName(earlier, property))
+                    {
+                        duplicate = true;
+                        break;
+                    }
+                }
+
+                if (!duplicate)
+                {
+                    _siblings.Add(property);
+                }
+            }
+            else
+            {
+                if (names is null)
+                {
+                    names = new HashSet<string>(StringComparer.Ordinal);
+                    foreach (var earlier in _siblings)
+                    {
+                        names.Add(earlier.Name);
+                    }
+                }
+
+                duplicate = !names.Add(property.Name);
+            }
+
+            if (duplicate)
+            {
+                _errors.Add(JsonPath.Property(path ?? ScanPath(), property.Name), DuplicateProperty);
+            }
+        }
+
+        _siblings.Clear();
+    }
+
+    private static bool SameName(JsonProperty a, JsonProperty b)
+    {
+        var rawA = JsonMarshal.GetRawUtf8PropertyName(a);
+        var rawB = JsonMarshal.GetRawUtf8PropertyName(b);
+        if (rawA.IndexOf((byte)'\\') < 0 && rawB.IndexOf((byte)'\\') < 0)
+        {
+            return rawA.SequenceEqual(rawB);
+        }
+
+        return a.NameEquals(b.Name);
+    }
+
+    private bool IsUsableName(JsonProperty property) =>
+        RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength) == StringProblem.None;
+
+    private StringProblem CheckString(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        return RawJsonString.Check(raw[1..^1], _limits.MaxStringLength);
+    }
+
+    private StringRead ReadString(JsonElement value, string path, out string? text)
+    {
+        text = null;
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return StringRead.NotString;
+        }
+
+        var problem = CheckString(value);
+        if (problem != StringProblem.None)
+        {
+            _errors.Add(path, StringMessage(problem));
+            return StringRead.Rejected;
+        }
+
+        text = value.GetString();
+        return StringRead.Ok;
+    }
+
+    private string ScanPath()
+    {
+        var path = _scanBase;
+        foreach (var segment in _segments)
+        {
+            path = segment.Index >= 0 ? JsonPath.Index(path, segment.Index) : JsonPath.Property(path, segment.Property.Name);
+        }
+
+        return path;
+    }
+
+    private string ObjectPath(string? path) => path switch
+    {
+        null => ScanPath() is { Length: > 0 } scanned ? scanned : Root,
+        "" => Root,
+        _ => path,
+    };
+
+    private string DepthMessage() => $"is nested too deeply: an event may nest objects and arrays at most {_limits.MaxDepth} levels deep";
+
+    private string StringMessage(StringProblem problem) => problem switch
+    {
+        StringProblem.Nul => "contains a NUL character (U+0000)",
+        StringProblem.InvalidUnicode => "contains invalid Unicode (an unpaired surrogate)",
+        _ => $"is longer than {_limits.MaxStringLength} characters",
+    };
+
+    private string NameMessage(StringProblem problem) => problem switch
+    {
+        StringProblem.Nul => "has a property name that contains a NUL character (U+0000)",
+        StringProblem.InvalidUnicode => "has a property name that contains invalid Unicode (an unpaired surrogate)",
+        _ => $"has a property name longer than {_limits.MaxStringLength} characters",
+    };
+
+    private static bool IsAbsent(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
+
+    /// <summary>An integer as JSON writes it: digits with an optional minus, no fraction or exponent, within int64.</summary>
+    private static bool TryReadInt64(JsonElement value, out long result)
+    {
+        result = 0;
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var digits = raw.Length > 0 && raw[0] == (byte)'-' ? raw[1..] : raw;
+        return IsDigits(digits, 19) && value.TryGetInt64(out result);
+    }
+
+    private static bool IsDigits(ReadOnlySpan<byte> text, int maxLength)
+    {
+        if (text.Length == 0 || text.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (var b in text)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text, int maxLength)
+    {
+        if (text.Length == 0 || text.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string DescribeSpan(TimeSpan span) =>
+        span.Ticks % TimeSpan.TicksPerDay == 0
+            ? span.Days == 1 ? "1 day" : $"{span.Days.ToString(CultureInfo.InvariantCulture)} days"
+            : span.ToString("c", CultureInfo.InvariantCulture);
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
+
+    private readonly record struct Segment(JsonProperty Property, int Index);
+
+    private struct EntityRead
+    {
+        public long? Id;
+        public string? Digits;
+        public string? IpAddress;
+    }
+}
