@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace EventService.Api.Storage;
+
+public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) : DbContext(options)
+{
+    /// <summary>First id the service assigns to an event posted without one: above emnify's ids, below 2^53 for JavaScript clients.</summary>
+    public const long FirstAssignedEventId = 8_000_000_000_000_000;
+
+    public const string EventIdSequence = "event_id_seq";
+
+    public DbSet<StoredEvent> Events => Set<StoredEvent>();
+
+    public DbSet<EventTypeRow> EventTypes => Set<EventTypeRow>();
+
+    public DbSet<ProducerCredential> Producers => Set<ProducerCredential>();
+
+    public DbSet<QuarantinedItem> Quarantine => Set<QuarantinedItem>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasSequence<long>(EventIdSequence).StartsAt(FirstAssignedEventId);
+
+        modelBuilder.Entity<StoredEvent>(e =>
+        {
+            // The table is range-partitioned by day on timestamp (see the initial migration), so the
+            // partition key is part of the primary key.
+            e.ToTable("events");
+            e.HasKey(x => new { x.Id, x.Timestamp });
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Entities).HasColumnType("jsonb");
+            e.Property(x => x.Detail).HasColumnType("jsonb");
+            e.Property(x => x.Extra).HasColumnType("jsonb");
+            e.HasIndex(x => new { x.OrganisationId, x.Timestamp, x.Id });
+            e.HasIndex(x => new { x.OrganisationId, x.EventTypeId, x.Timestamp });
+            e.HasIndex(x => new { x.EndpointId, x.Timestamp }).HasFilter("endpoint_id IS NOT NULL");
+            e.HasIndex(x => new { x.SimId, x.Timestamp }).HasFilter("sim_id IS NOT NULL");
+            e.HasIndex(x => new { x.UserId, x.Timestamp }).HasFilter("user_id IS NOT NULL");
+            e.HasIndex(x => x.Iccid).HasOperators("text_pattern_ops").HasFilter("iccid IS NOT NULL");
+            e.HasIndex(x => x.Imsi).HasFilter("imsi IS NOT NULL");
+        });
+
+        modelBuilder.Entity<EventTypeRow>(e =>
+        {
+            e.ToTable("event_types");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.DetailSchema).HasColumnType("jsonb");
+        });
+
+        modelBuilder.Entity<ProducerCredential>(e =>
+        {
+            e.ToTable("producers");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<QuarantinedItem>(e =>
+        {
+            e.ToTable("quarantine");
+            e.Property(x => x.Errors).HasColumnType("jsonb");
+            e.HasIndex(x => x.ReceivedAt);
+        });
+    }
+}

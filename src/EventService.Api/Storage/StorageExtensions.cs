@@ -1,0 +1,99 @@
+using EventService.Api.Catalog;
+using EventService.Api.Query;
+using EventService.Api.Retention;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace EventService.Api.Storage;
+
+public static partial class StorageExtensions
+{
+    public const string ConnectionStringName = "Events";
+
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+            .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
+            .Validate(o => o.MaintenanceInterval >= TimeSpan.FromMinutes(1), "Storage:MaintenanceInterval must be at least a minute.")
+            .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.Period >= TimeSpan.FromDays(1), "Retention:Period must be at least one day.")
+            .ValidateOnStart();
+
+        // Resolved lazily so that configuration added by a test host is seen.
+        builder.Services.AddSingleton(services =>
+        {
+            var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException(
+                    "ConnectionStrings:Events is not set. Set ConnectionStrings__Events, or start the service with ./run.sh, which starts a local PostgreSQL.");
+            }
+
+            return new NpgsqlDataSourceBuilder(connectionString)
+                .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+                .Build();
+        });
+        builder.Services.AddDbContextPool<EventsDbContext>((services, options) => options
+            .UseNpgsql(services.GetRequiredService<NpgsqlDataSource>())
+            .UseSnakeCaseNamingConvention());
+
+        builder.Services.AddSingleton<PartitionManager>();
+        builder.Services.AddSingleton<QuarantineTrimmer>();
+        builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddScoped<EventReader>();
+        builder.Services.AddSingleton<StorageMaintenanceService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StorageMaintenanceService>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Before the service takes requests: waits for PostgreSQL, applies migrations, seeds and loads the catalog,
+    /// and creates the partitions the acceptance window needs.
+    /// </summary>
+    public static async Task InitializeDatabaseAsync(this WebApplication app, CancellationToken ct = default)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EventService.Api.Storage");
+        await WaitForDatabaseAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), options.StartupTimeout, logger, ct);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<EventsDbContext>();
+        var catalog = scope.ServiceProvider.GetRequiredService<CatalogStore>();
+        if (options.MigrateOnStartup)
+        {
+            await db.Database.MigrateAsync(ct);
+            await catalog.SeedBuiltInsAsync(ct);
+        }
+
+        var loaded = await catalog.LoadAsync(ct);
+        var created = await app.Services.GetRequiredService<PartitionManager>()
+            .EnsurePartitionsAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+        LogReady(logger, loaded.Types.Count, created);
+    }
+
+    private static async Task WaitForDatabaseAsync(NpgsqlDataSource dataSource, TimeSpan timeout, ILogger logger, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                return;
+            }
+            catch (NpgsqlException ex) when (ex is not PostgresException && DateTime.UtcNow < deadline)
+            {
+                LogWaiting(logger, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Types} event types loaded, {Partitions} partitions created")]
+    private static partial void LogReady(ILogger logger, int types, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for PostgreSQL: {Reason}")]
+    private static partial void LogWaiting(ILogger logger, string reason);
+}

@@ -1,0 +1,50 @@
+namespace EventService.Api.Storage;
+
+/// <summary>One row of the day-partitioned <c>events</c> table.</summary>
+public sealed class StoredEvent
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset Timestamp { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public int EventTypeId { get; set; }
+
+    public short Severity { get; set; }
+
+    public short Source { get; set; }
+
+    public bool Alert { get; set; }
+
+    public string? Description { get; set; }
+
+    public long OrganisationId { get; set; }
+
+    public long? UserId { get; set; }
+
+    public long? EndpointId { get; set; }
+
+    public long? SimId { get; set; }
+
+    public long? ImsiId { get; set; }
+
+    public string? Iccid { get; set; }
+
+    public string? Imsi { get; set; }
+
+    public string? Imei { get; set; }
+
+    public string? IpAddress { get; set; }
+
+    /// <summary>jsonb: the organisation, user, endpoint, sim and imsi snapshots as they came.</summary>
+    public string Entities { get; set; } = "{}";
+
+    /// <summary>jsonb: the type-specific custom fields as they came.</summary>
+    public string? Detail { get; set; }
+
+    /// <summary>jsonb: unknown top-level properties as they came.</summary>
+    public string? Extra { get; set; }
+
+    public long? ProducerId { get; set; }
+}
