@@ -1,6 +1,32 @@
+using EventService.Api.Auth;
+using EventService.Api.Catalog;
+using EventService.Api.Infrastructure;
+using EventService.Api.Infrastructure.ApiDocs;
+using EventService.Api.Ingestion;
+using EventService.Api.Storage;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceLogging();
+builder.AddApiConventions();
+builder.AddStorage();
+builder.AddCatalog();
+builder.AddCredentials();
+builder.AddIngestion();
+builder.AddHealth();
+builder.AddApiDocs();
+
 var app = builder.Build();
 
-app.MapGet("/", () => "Hello World!");
+app.UseApiConventions();
+app.UseApiDocs();
+app.UseCredentials();
+app.MapControllers();
+app.MapHealth();
 
-app.Run();
+await app.InitializeDatabaseAsync();
+app.LogAddressesOnStart();
+await app.RunAsync();
+
+/// <summary>The host's entry point; public for the integration tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using EventService.Api.Infrastructure;
+using EventService.Api.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace EventService.Api.Auth;
+
+/// <summary>
+/// Reads <c>Authorization: Bearer ...</c>: the admin key, or a producer token looked up by its hash on every
+/// request, so that a revoked token stops working at once.
+/// </summary>
+public sealed class CredentialAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<AdminOptions> admin,
+    EventsDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7 || header.Length > 1024)
+        {
+            return AuthenticateResult.Fail("The Authorization header is not a bearer token.");
+        }
+
+        var token = header[7..].Trim();
+        var adminKey = admin.Value.ApiKey;
+        if (!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
+        {
+            return Success(new Claim(CredentialClaims.Kind, Policies.Admin), new Claim(ClaimTypes.Name, "admin"));
+        }
+
+        if (!token.StartsWith(Tokens.ProducerPrefix, StringComparison.Ordinal))
+        {
+            return AuthenticateResult.Fail("The bearer token is not valid.");
+        }
+
+        var hash = Tokens.Hash(token);
+        var producer = await db.Producers.AsNoTracking()
+            .Where(p => p.TokenHash == hash && p.RevokedAt == null)
+            .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        if (producer is null)
+        {
+            return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");
+        }
+
+        var claims = new List<Claim>
+        {
+            new(CredentialClaims.Kind, Policies.Producer),
+            new(ClaimTypes.Name, producer.Name),
+            new(CredentialClaims.ProducerId, producer.Id.ToString(CultureInfo.InvariantCulture)),
+            new(CredentialClaims.Sources, string.Join(',', producer.Sources)),
+        };
+        if (producer.OrganisationId is { } org)
+        {
+            claims.Add(new Claim(CredentialClaims.OrganisationId, org.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return Success([.. claims]);
+    }
+
+    private AuthenticateResult Success(params Claim[] claims)
+    {
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Unauthorized",
+            failure ?? "This endpoint needs 'Authorization: Bearer <token>'.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden",
+            "This credential may not use this endpoint.");
+}

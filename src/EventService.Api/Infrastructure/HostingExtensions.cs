@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serilog;
+
+namespace EventService.Api.Infrastructure;
+
+public static class HostingExtensions
+{
+    /// <summary>Serilog for everything, configured from the <c>Serilog</c> section; other providers (tests) still receive.</summary>
+    public static WebApplicationBuilder AddServiceLogging(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(
+            (services, logger) => logger
+                .ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext()
+                .WriteTo.Console(formatProvider: CultureInfo.InvariantCulture),
+            writeToProviders: true);
+        return builder;
+    }
+
+    /// <summary>problem+json for every error: known exceptions, empty-bodied status codes, snake_case JSON throughout.</summary>
+    public static WebApplicationBuilder AddApiConventions(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        builder.Services.AddExceptionHandler<ExceptionProblemHandler>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddControllers()
+            .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        return builder;
+    }
+
+    public static WebApplication UseApiConventions(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging();
+        return app;
+    }
+
+    /// <summary>Says where the service listens and where Swagger UI is, once Kestrel has bound.</summary>
+    public static WebApplication LogAddressesOnStart(this WebApplication app)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            foreach (var address in addresses)
+            {
+                app.Logger.LogInformation("EventService listening on {Address}; Swagger UI at {Address}/swagger", address, address);
+            }
+        });
+        return app;
+    }
+}

@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using EventService.Api.Auth;
+using EventService.Api.Catalog;
+using EventService.Api.Infrastructure;
+using EventService.Api.Query;
+using EventService.Domain.Catalog;
+using EventService.Domain.Events;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace EventService.Api.Ingestion;
+
+[ApiController]
+[Route("api/v1/event")]
+[Tags("Ingest")]
+public sealed class IngestionController(
+    IngestionService ingestion,
+    EventReader reader,
+    CatalogProvider catalog,
+    IOptions<IngestionOptions> options) : ControllerBase
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+
+    /// <summary>Posts one emnify event, or an array of up to 3000 (the Data Streamer's bulk mode).</summary>
+    /// <remarks>
+    /// Each event is checked against the catalog and the rules (type, severity, source, organisation, timestamp
+    /// inside the acceptance window, `detail` against the type's schema, limits). Tolerated: the timestamp formats
+    /// emnify's producers send, `alert` as 0/1, `event_source.name`, any casing of severity text, iccid/imsi as JSON
+    /// numbers, missing or null sub-objects, unknown extra properties (kept). A 2xx means the events are committed.
+    /// An event with the `id` and `timestamp` of a stored one is a duplicate and is not stored again; an event
+    /// without `id` gets one. Rejected items are kept in the quarantine (`GET /api/v1/admin/quarantine`).
+    /// </remarks>
+    /// <param name="ct">Aborted when the client goes away.</param>
+    /// <response code="201">A single event was stored; the body is the stored event.</response>
+    /// <response code="200">A single event was a duplicate (the body is the stored event), or an array was processed:
+    /// counts and one result per item.</response>
+    /// <response code="400">The body is not JSON, not an event object or array, or an empty array.</response>
+    /// <response code="401">No valid producer credential.</response>
+    /// <response code="403">The credential is not a producer credential.</response>
+    /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events.</response>
+    /// <response code="415">The content type is not application/json.</response>
+    /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
+    [HttpPost]
+    [Authorize(Policy = Policies.Producer)]
+    [Consumes("application/json")]
+    [ProducesResponseType<EventDocument>(StatusCodes.Status201Created)]
+    [ProducesResponseType<BatchResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    public async Task<IActionResult> Post(CancellationToken ct)
+    {
+        var limits = options.Value;
+        if (!IsJson(Request.ContentType))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported Media Type",
+                "Post events as 'Content-Type: application/json'.");
+        }
+
+        if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes + 1;
+        }
+
+        using var body = await RequestBody.ReadAsync(Request, limits.MaxBodyBytes, ct);
+        if (body is null)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
+                $"The body exceeds {limits.MaxBodyBytes} bytes; post fewer events per request.");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.Memory, ParseOptions);
+        }
+        catch (JsonException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ProblemTypes.MalformedJson, "Malformed JSON",
+                $"The body is not valid JSON: {ex.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            switch (root.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    return await PostOneAsync(root, ct);
+                case JsonValueKind.Array:
+                    var count = root.GetArrayLength();
+                    if (count == 0)
+                    {
+                        return Problem(StatusCodes.Status400BadRequest, ProblemTypes.InvalidBody, "Empty Batch", "The array holds no events.");
+                    }
+
+                    if (count > limits.MaxBatchSize)
+                    {
+                        return Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
+                            $"The array holds {count} events; at most {limits.MaxBatchSize} are taken per request.");
+                    }
+
+                    return await PostManyAsync(root, ct);
+                default:
+                    return Problem(StatusCodes.Status400BadRequest, ProblemTypes.InvalidBody, "Invalid Body",
+                        "The body must be one event object or an array of event objects.");
+            }
+        }
+    }
+
+    private async Task<IActionResult> PostOneAsync(JsonElement item, CancellationToken ct)
+    {
+        var (permissions, producerId) = Caller();
+        var result = (await ingestion.IngestAsync([item], permissions, producerId, ct))[0];
+        switch (result.Status)
+        {
+            case ItemStatus.Accepted:
+                Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
+                return new JsonBytesResult(EventJson.Serialize(result.Event!, catalog.Current), StatusCodes.Status201Created);
+            case ItemStatus.Duplicate:
+                var stored = await reader.FindAsync(result.Id!.Value, result.Timestamp!.Value, ct);
+                Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
+                return stored is null
+                    ? StatusCode(StatusCodes.Status200OK)
+                    : new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
+            default:
+                var problem = new ValidationProblemDetails(result.Errors!.ToDictionary())
+                {
+                    Status = StatusCodes.Status422UnprocessableEntity,
+                    Type = ProblemTypes.Validation,
+                    Title = "The event is not valid.",
+                    Detail = "See 'errors': messages keyed by JSON path. The event was not stored; it is kept in the quarantine.",
+                    Instance = Request.Path,
+                };
+                if (result.Id is { } id)
+                {
+                    problem.Extensions["id"] = id;
+                }
+
+                return new ProblemResult(problem);
+        }
+    }
+
+    private async Task<IActionResult> PostManyAsync(JsonElement array, CancellationToken ct)
+    {
+        var items = new List<JsonElement>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+        {
+            items.Add(item);
+        }
+
+        var (permissions, producerId) = Caller();
+        var results = await ingestion.IngestAsync(items, permissions, producerId, ct);
+        var response = new BatchResponse(
+            results.Count(r => r.Status == ItemStatus.Accepted),
+            results.Count(r => r.Status == ItemStatus.Duplicate),
+            results.Count(r => r.Status == ItemStatus.Rejected),
+            results.Select(r => new BatchItemResult(r.Index, r.Id, r.Status.ToString().ToLowerInvariant(), r.Errors)).ToList());
+
+        if (response.Rejected < results.Length)
+        {
+            return Ok(response);
+        }
+
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status422UnprocessableEntity,
+            Type = ProblemTypes.BatchRejected,
+            Title = "Every event of the array was rejected.",
+            Detail = "See 'results': field errors per item, keyed by JSON path. Nothing was stored; the items are kept in the quarantine.",
+            Instance = Request.Path,
+        };
+        problem.Extensions["accepted"] = 0;
+        problem.Extensions["duplicates"] = 0;
+        problem.Extensions["rejected"] = response.Rejected;
+        problem.Extensions["results"] = response.Results;
+        return new ProblemResult(problem);
+    }
+
+    private (ProducerPermissions Permissions, long? ProducerId) Caller()
+    {
+        var sources = (User.FindFirstValue(CredentialClaims.Sources) ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => (EventSource)short.Parse(s, CultureInfo.InvariantCulture))
+            .ToHashSet();
+        long? organisation = User.FindFirstValue(CredentialClaims.OrganisationId) is { } org ? long.Parse(org, CultureInfo.InvariantCulture) : null;
+        long? producerId = User.FindFirstValue(CredentialClaims.ProducerId) is { } p ? long.Parse(p, CultureInfo.InvariantCulture) : null;
+        return (new ProducerPermissions(sources, organisation), producerId);
+    }
+
+    private IActionResult Problem(int status, string type, string title, string detail) =>
+        Problems.Result(HttpContext, status, type, title, detail);
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (media.Charset.Length == 0 || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,15 @@
+namespace EventService.Api.Ingestion;
+
+public static class IngestionExtensions
+{
+    public static WebApplicationBuilder AddIngestion(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxFutureSkew <= TimeSpan.FromDays(1),
+                "Ingestion:MaxFutureSkew must lie between 00:00:00 and 1.00:00:00.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IngestionService>();
+        return builder;
+    }
+}

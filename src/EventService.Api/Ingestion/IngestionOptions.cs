@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EventService.Api.Ingestion;
+
+public sealed class IngestionOptions
+{
+    public const string Section = "Ingestion";
+
+    /// <summary>Largest request body of <c>POST /api/v1/event</c>, in bytes; larger is a 413.</summary>
+    [Range(1024, 100 * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Most events in one posted array (emnify's Data Streamer sends up to 3000); more is a 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 3000;
+
+    /// <summary>How far in the future an event's timestamp may lie (producers' clocks drift).</summary>
+    public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Deepest nesting of objects and arrays inside one event.</summary>
+    [Range(4, 64)]
+    public int MaxDepth { get; set; } = 16;
+
+    /// <summary>Longest string value or property name inside an event.</summary>
+    [Range(64, 1_000_000)]
+    public int MaxStringLength { get; set; } = 4096;
+
+    /// <summary>Most properties in an event's <c>detail</c> and unknown extra properties together.</summary>
+    [Range(1, 100_000)]
+    public int MaxCustomProperties { get; set; } = 512;
+
+    /// <summary>Longest payload text kept for a quarantined item; the rest is cut off.</summary>
+    [Range(256, 10 * 1024 * 1024)]
+    public int MaxQuarantinePayloadChars { get; set; } = 64 * 1024;
+}

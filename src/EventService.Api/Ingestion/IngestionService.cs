@@ -1,0 +1,122 @@
+using System.Text.Json;
+using EventService.Api.Catalog;
+using EventService.Api.Infrastructure;
+using EventService.Api.Retention;
+using EventService.Api.Storage;
+using EventService.Domain.Events;
+using Microsoft.Extensions.Options;
+
+namespace EventService.Api.Ingestion;
+
+public enum ItemStatus
+{
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+/// <summary>What became of one posted item. <paramref name="Event"/> is set for accepted items.</summary>
+public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, StoredEvent? Event, DateTimeOffset? Timestamp);
+
+/// <summary>Validates posted items in the domain, then commits the good ones and quarantines the rest in one transaction.</summary>
+public sealed partial class IngestionService(
+    CatalogProvider catalog,
+    EventWriter writer,
+    TimeProvider time,
+    IOptions<IngestionOptions> ingestionOptions,
+    IOptions<RetentionOptions> retentionOptions,
+    ILogger<IngestionService> logger)
+{
+    public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct)
+    {
+        var options = ingestionOptions.Value;
+        var context = new IngestContext(
+            time.GetUtcNow(),
+            new AcceptanceWindow(retentionOptions.Value.Period, options.MaxFutureSkew),
+            permissions,
+            new EventLimits { MaxDepth = options.MaxDepth, MaxStringLength = options.MaxStringLength, MaxCustomProperties = options.MaxCustomProperties });
+        var validator = new EventValidator(catalog.Current);
+
+        var results = new ItemResult[items.Count];
+        var toWrite = new List<ValidatedEvent>(items.Count);
+        var toWriteIndex = new List<int>(items.Count);
+        var rejected = new List<QuarantineEntry>();
+        var seen = new HashSet<(long, DateTimeOffset)>();
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            var outcome = validator.Validate(items[i], context);
+            if (outcome.Event is not { } valid)
+            {
+                var errors = TextSanitizer.Clean(outcome.Errors);
+                results[i] = new ItemResult(i, outcome.Id, ItemStatus.Rejected, errors, null, null);
+                rejected.Add(ToQuarantine(i, outcome.Id, errors, items[i], options.MaxQuarantinePayloadChars));
+            }
+            else if (valid.Id is { } id && !seen.Add((id, valid.Timestamp)))
+            {
+                // The same event twice in one batch: the first is written, the rest are duplicates of it.
+                results[i] = new ItemResult(i, id, ItemStatus.Duplicate, null, null, valid.Timestamp);
+            }
+            else
+            {
+                toWrite.Add(valid);
+                toWriteIndex.Add(i);
+            }
+        }
+
+        var written = await writer.WriteAsync(toWrite, rejected, producerId, ct);
+        var receivedAt = time.GetUtcNow();
+        for (var k = 0; k < written.Length; k++)
+        {
+            var (id, inserted) = written[k];
+            var index = toWriteIndex[k];
+            results[index] = inserted
+                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, receivedAt, producerId), toWrite[k].Timestamp)
+                : new ItemResult(index, id, ItemStatus.Duplicate, null, null, toWrite[k].Timestamp);
+        }
+
+        LogIngested(items.Count, written.Count(w => w.Inserted), rejected.Count, producerId);
+        return results;
+    }
+
+    private static QuarantineEntry ToQuarantine(int index, long? id, IReadOnlyDictionary<string, string[]> errors, JsonElement item, int maxChars)
+    {
+        var payload = item.GetRawText();
+        var truncated = payload.Length > maxChars;
+        if (truncated)
+        {
+            var cut = char.IsHighSurrogate(payload[maxChars - 1]) ? maxChars - 1 : maxChars;
+            payload = payload[..cut];
+        }
+
+        return new QuarantineEntry(index, id, JsonSerializer.Serialize(errors), payload, truncated);
+    }
+
+    private static StoredEvent ToStored(ValidatedEvent e, long id, DateTimeOffset receivedAt, long? producerId) => new()
+    {
+        Id = id,
+        Timestamp = e.Timestamp,
+        ReceivedAt = receivedAt,
+        EventTypeId = e.TypeId,
+        Severity = (short)e.Severity,
+        Source = (short)e.Source,
+        Alert = e.Alert,
+        Description = e.Description,
+        OrganisationId = e.OrganisationId,
+        UserId = e.UserId,
+        EndpointId = e.EndpointId,
+        SimId = e.SimId,
+        ImsiId = e.ImsiId,
+        Iccid = e.Iccid,
+        Imsi = e.Imsi,
+        Imei = e.Imei,
+        IpAddress = e.IpAddress,
+        Entities = e.EntitiesJson,
+        Detail = e.DetailJson,
+        Extra = e.ExtraJson,
+        ProducerId = producerId,
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested {Items} items: {Inserted} new, {Rejected} rejected (producer {ProducerId})")]
+    private partial void LogIngested(int items, int inserted, int rejected, long? producerId);
+}

@@ -1,0 +1,123 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using EventService.Api.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace EventService.Api.Tests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
+
+/// <summary>One PostgreSQL and one host for every integration test; each test starts from empty tables.</summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    /// <summary>The clock the host sees when a test starts: a day after the samples' events.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 21, 0, 0, 0, TimeSpan.Zero);
+
+    private PostgresServer? postgres;
+    private readonly WebApplicationFactory<Program> root = new();
+    private WebApplicationFactory<Program>? factory;
+
+    public string AdminKey { get; } = "test-admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
+    private readonly TestClock clock = new(Start);
+
+    /// <summary>The host's clock for the running test; move it with Advance.</summary>
+    public FakeTimeProvider Time => clock.Current;
+
+    public string ConnectionString => postgres!.ConnectionString;
+
+    public WebApplicationFactory<Program> Factory => factory!;
+
+    public async Task InitializeAsync()
+    {
+        postgres = await PostgresServer.StartAsync();
+        factory = CreateFactory();
+        _ = factory.Server; // starts the host: migrations, catalog, partitions
+    }
+
+    /// <summary>A host over the same database with extra settings (e.g. smaller limits).</summary>
+    public WebApplicationFactory<Program> CreateFactory(IReadOnlyDictionary<string, string?>? settings = null) =>
+        root.WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Events", ConnectionString);
+            builder.UseSetting("Admin:ApiKey", AdminKey);
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureServices(services =>
+            {
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton<TimeProvider>(clock);
+            });
+            builder.ConfigureLogging(logging => logging.AddProvider(new TestOutputLoggerProvider()));
+        });
+
+    public async Task ResetAsync()
+    {
+        clock.Reset(Start);
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers RESTART IDENTITY", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public HttpClient Client(string? bearer = null) => Client(Factory, bearer);
+
+    public static HttpClient Client(WebApplicationFactory<Program> factory, string? bearer)
+    {
+        var client = factory.CreateClient();
+        if (bearer is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return client;
+    }
+
+    public HttpClient AdminClient() => Client(AdminKey);
+
+    public async Task<T> QueryScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public T WithDb<T>(Func<EventsDbContext, T> use)
+    {
+        using var scope = Factory.Services.CreateScope();
+        return use(scope.ServiceProvider.GetRequiredService<EventsDbContext>());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await root.DisposeAsync();
+
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync();
+        }
+    }
+}

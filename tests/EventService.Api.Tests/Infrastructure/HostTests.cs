@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace EventService.Api.Tests.Infrastructure;
+
+public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : ApiTest(fixture, output)
+{
+    [Fact]
+    public async Task Health_endpoints_answer_without_a_credential()
+    {
+        using var anonymous = Fixture.Client();
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Swagger_describes_the_endpoints_the_bearer_scheme_and_the_sample_examples()
+    {
+        using var anonymous = Fixture.Client();
+
+        var response = await anonymous.GetAsync("/swagger/v1/swagger.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var doc = await ReadJsonAsync(response);
+        var paths = doc["paths"]!.AsObject();
+        foreach (var path in new[] { "/api/v1/event", "/api/v1/event/{id}", "/api/v1/event/type", "/api/v1/admin/producers", "/api/v1/admin/producers/{id}", "/api/v1/admin/quarantine" })
+        {
+            Assert.True(paths.ContainsKey(path), $"swagger lacks {path}");
+        }
+
+        Assert.Equal("bearer", doc["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
+        var post = paths["/api/v1/event"]!["post"]!;
+        var examples = post["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
+        Assert.Equal(8, examples["batch"]!["value"]!.AsArray().Count);
+        foreach (var status in new[] { "200", "201", "400", "401", "413", "415", "422" })
+        {
+            Assert.True(post["responses"]!.AsObject().ContainsKey(status), $"POST /api/v1/event does not document {status}");
+        }
+    }
+
+    [Fact]
+    public async Task Swagger_ui_is_served()
+    {
+        using var anonymous = Fixture.Client();
+
+        var response = await anonymous.GetAsync("/swagger/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_unknown_path_is_a_problem_not_an_empty_body()
+    {
+        using var admin = Fixture.AdminClient();
+
+        await AssertProblemAsync(await admin.GetAsync("/api/v1/nothing-here"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Problems_carry_a_trace_id()
+    {
+        using var anonymous = Fixture.Client();
+
+        var problem = await AssertProblemAsync(await anonymous.GetAsync("/api/v1/event/1"), HttpStatusCode.Unauthorized);
+
+        Assert.False(string.IsNullOrEmpty(problem["trace_id"]?.GetValue<string>()));
+    }
+}
