@@ -11,9 +11,10 @@ namespace EventService.Domain.Catalog;
 /// </summary>
 public sealed class EventCatalog
 {
-    // JsonSchema.Net 8 builds a fresh evaluation context per call and only reads these options, so one instance
-    // serves concurrent requests.
-    private static readonly EvaluationOptions DetailEvaluation = new() { OutputFormat = OutputFormat.List };
+    // JsonSchema.Net 8 builds a fresh evaluation context per call and only reads these options, so shared instances
+    // serve concurrent requests. Most details are valid: the cheap flag answer comes first, the list only on failure.
+    private static readonly EvaluationOptions FlagEvaluation = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions ListEvaluation = new() { OutputFormat = OutputFormat.List };
 
     private readonly FrozenDictionary<int, Entry> _byId;
 
@@ -159,7 +160,12 @@ public sealed class EventCatalog
         EvaluationResults results;
         try
         {
-            results = entry.Schema.Evaluate(detail, DetailEvaluation);
+            if (entry.Schema.Evaluate(detail, FlagEvaluation).IsValid)
+            {
+                return FieldErrors.None;
+            }
+
+            results = entry.Schema.Evaluate(detail, ListEvaluation);
         }
         catch (InvalidOperationException)
         {

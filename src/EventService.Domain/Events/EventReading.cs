@@ -47,6 +47,14 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         Count,
     }
 
+    private enum EntityKind
+    {
+        User,
+        Endpoint,
+        Sim,
+        Imsi,
+    }
+
     private enum StringRead
     {
         NotString,
@@ -72,10 +80,10 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var severity = ReadSeverity(_fields[(int)Field.EventSeverity]);
         var source = ReadSource(_fields[(int)Field.EventSource]);
         var (organisationId, organisationName) = ReadOrganisation(_fields[(int)Field.Organisation]);
-        var user = ReadEntity(_fields[(int)Field.User], "user");
-        var endpoint = ReadEntity(_fields[(int)Field.Endpoint], "endpoint");
-        var sim = ReadEntity(_fields[(int)Field.Sim], "sim");
-        var imsi = ReadEntity(_fields[(int)Field.Imsi], "imsi");
+        var user = ReadEntity(_fields[(int)Field.User], EntityKind.User);
+        var endpoint = ReadEntity(_fields[(int)Field.Endpoint], EntityKind.Endpoint);
+        var sim = ReadEntity(_fields[(int)Field.Sim], EntityKind.Sim);
+        var imsi = ReadEntity(_fields[(int)Field.Imsi], EntityKind.Imsi);
         var detail = ReadDetail(_fields[(int)Field.Detail], typeId);
         ReadExtras();
 
@@ -118,24 +126,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 continue;
             }
 
-            var field = property.Name switch
-            {
-                "id" => Field.Id,
-                "timestamp" => Field.Timestamp,
-                "alert" => Field.Alert,
-                "description" => Field.Description,
-                "event_type" => Field.EventType,
-                "event_source" => Field.EventSource,
-                "event_severity" => Field.EventSeverity,
-                "organisation" => Field.Organisation,
-                "user" => Field.User,
-                "endpoint" => Field.Endpoint,
-                "sim" => Field.Sim,
-                "imsi" => Field.Imsi,
-                "detail" => Field.Detail,
-                _ => Field.Count,
-            };
-
+            var field = FieldOf(property);
             if (field == Field.Count)
             {
                 (_extras ??= []).Add(property);
@@ -146,6 +137,41 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 _fields[(int)field] = property.Value;
             }
         }
+    }
+
+    /// <summary>Matches the name without allocating it: known names are short and plain ASCII.</summary>
+    private static Field FieldOf(JsonProperty property)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        Span<char> buffer = stackalloc char[16];
+        scoped ReadOnlySpan<char> name;
+        if (raw.Length <= buffer.Length && raw.IndexOf((byte)'\\') < 0)
+        {
+            var length = Encoding.UTF8.GetChars(raw, buffer);
+            name = buffer[..length];
+        }
+        else
+        {
+            name = property.Name;
+        }
+
+        return name switch
+        {
+            "id" => Field.Id,
+            "timestamp" => Field.Timestamp,
+            "alert" => Field.Alert,
+            "description" => Field.Description,
+            "event_type" => Field.EventType,
+            "event_source" => Field.EventSource,
+            "event_severity" => Field.EventSeverity,
+            "organisation" => Field.Organisation,
+            "user" => Field.User,
+            "endpoint" => Field.Endpoint,
+            "sim" => Field.Sim,
+            "imsi" => Field.Imsi,
+            "detail" => Field.Detail,
+            _ => Field.Count,
+        };
     }
 
     private long? ReadId(JsonElement value)
@@ -244,7 +270,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         return false;
     }
 
-    private string? ReadOptionalString(JsonElement value, string path, int depth)
+    private string? ReadOptionalString(JsonElement value, LazyPath path, int depth)
     {
         if (IsAbsent(value))
         {
@@ -254,10 +280,11 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var read = ReadString(value, path, out var text);
         if (read == StringRead.NotString)
         {
-            _errors.Add(path, "must be a string or null");
+            var rendered = path.ToString();
+            _errors.Add(rendered, "must be a string or null");
 
             // Walked anyway, so a NUL or an over-deep array inside the wrong value is reported too.
-            Scan(value, path, depth);
+            Scan(value, rendered, depth);
         }
 
         return read == StringRead.Ok ? text : null;
@@ -287,7 +314,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             else
             {
                 // The producer's description is not stored: the catalog's text is canonical.
-                Scan(property.Value, JsonPath.Property(key, property.Name), 3);
+                ScanProperty(key, property, 3);
             }
         }
 
@@ -383,11 +410,10 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 continue;
             }
 
-            var path = JsonPath.Property(key, property.Name);
             if ((property.NameEquals("description"u8) || (acceptName && property.NameEquals("name"u8)))
                 && property.Value.ValueKind == JsonValueKind.String)
             {
-                if (ReadString(property.Value, path, out var candidate) == StringRead.Ok && fromText is null)
+                if (ReadString(property.Value, LazyPath.Child(key, property), out var candidate) == StringRead.Ok && fromText is null)
                 {
                     text ??= candidate;
                     fromText = parse(candidate!);
@@ -396,7 +422,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 continue;
             }
 
-            Scan(property.Value, path, 3);
+            ScanProperty(key, property, 3);
         }
 
         if (!IsAbsent(idElement))
@@ -451,7 +477,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             }
             else
             {
-                Scan(property.Value, JsonPath.Property(key, property.Name), 3);
+                ScanProperty(key, property, 3);
             }
         }
 
@@ -477,8 +503,16 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         return (id, name);
     }
 
-    private EntityRead ReadEntity(JsonElement value, string key)
+    private EntityRead ReadEntity(JsonElement value, EntityKind kind)
     {
+        var key = kind switch
+        {
+            EntityKind.User => "user",
+            EntityKind.Endpoint => "endpoint",
+            EntityKind.Sim => "sim",
+            _ => "imsi",
+        };
+
         if (IsAbsent(value))
         {
             return default;
@@ -496,7 +530,13 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             return default;
         }
 
-        var idPath = key + ".id";
+        var idPath = kind switch
+        {
+            EntityKind.User => "user.id",
+            EntityKind.Endpoint => "endpoint.id",
+            EntityKind.Sim => "sim.id",
+            _ => "imsi.id",
+        };
         var result = default(EntityRead);
         var idElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
@@ -506,44 +546,46 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 continue;
             }
 
-            var name = property.Name;
-            var path = JsonPath.Property(key, name);
-            switch (key, name)
+            var path = LazyPath.Child(key, property);
+            if (property.NameEquals("id"u8))
             {
-                case (_, "id"):
-                    if (idElement.ValueKind == JsonValueKind.Undefined)
-                    {
-                        idElement = property.Value;
-                    }
-
-                    break;
-                case ("user", "name" or "username") or ("endpoint", "name" or "tags"):
-                    ReadOptionalString(property.Value, path, 3);
-                    break;
-                case ("endpoint", "ip_address"):
-                    var ip = ReadOptionalString(property.Value, path, 3);
-                    if (ip is { Length: > MaxIpAddressLength })
-                    {
-                        _errors.Add(path, $"must be at most {MaxIpAddressLength} characters");
-                    }
-                    else
-                    {
-                        result.IpAddress = ip;
-                    }
-
-                    break;
-                case ("endpoint", "imei"):
-                    result.Digits = ReadDigits(property.Value, path, 17);
-                    break;
-                case ("sim", "iccid"):
-                    result.Digits = ReadDigits(property.Value, path, 22);
-                    break;
-                case ("imsi", "imsi"):
-                    result.Digits = ReadDigits(property.Value, path, 15);
-                    break;
-                default:
-                    Scan(property.Value, path, 3);
-                    break;
+                if (idElement.ValueKind == JsonValueKind.Undefined)
+                {
+                    idElement = property.Value;
+                }
+            }
+            else if (kind == EntityKind.Endpoint && property.NameEquals("ip_address"u8))
+            {
+                var ip = ReadOptionalString(property.Value, path, 3);
+                if (ip is { Length: > MaxIpAddressLength })
+                {
+                    _errors.Add(path.ToString(), $"must be at most {MaxIpAddressLength} characters");
+                }
+                else
+                {
+                    result.IpAddress = ip;
+                }
+            }
+            else if (kind == EntityKind.Endpoint && property.NameEquals("imei"u8))
+            {
+                result.Digits = ReadDigits(property.Value, path, 17);
+            }
+            else if (kind == EntityKind.Sim && property.NameEquals("iccid"u8))
+            {
+                result.Digits = ReadDigits(property.Value, path, 22);
+            }
+            else if (kind == EntityKind.Imsi && property.NameEquals("imsi"u8))
+            {
+                result.Digits = ReadDigits(property.Value, path, 15);
+            }
+            else if ((kind == EntityKind.User && (property.NameEquals("name"u8) || property.NameEquals("username"u8)))
+                     || (kind == EntityKind.Endpoint && (property.NameEquals("name"u8) || property.NameEquals("tags"u8))))
+            {
+                ReadOptionalString(property.Value, path, 3);
+            }
+            else
+            {
+                ScanProperty(key, property, 3);
             }
         }
 
@@ -564,7 +606,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     }
 
     /// <summary>A string of digits, or a JSON integer taken by its exact digits (never through a double).</summary>
-    private string? ReadDigits(JsonElement value, string path, int maxDigits)
+    private string? ReadDigits(JsonElement value, LazyPath path, int maxDigits)
     {
         switch (value.ValueKind)
         {
@@ -589,11 +631,11 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
                 break;
             default:
-                Scan(value, path, 3);
+                Scan(value, path.ToString(), 3);
                 break;
         }
 
-        _errors.Add(path, $"must be a string of 1 to {maxDigits} digits (or a JSON integer of as many digits)");
+        _errors.Add(path.ToString(), $"must be a string of 1 to {maxDigits} digits (or a JSON integer of as many digits)");
         return null;
     }
 
@@ -724,6 +766,14 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         _scanBase = basePath;
         _segments.Clear();
         ScanValue(value, depth);
+    }
+
+    private void ScanProperty(string parentPath, JsonProperty property, int depth)
+    {
+        _scanBase = parentPath;
+        _segments.Clear();
+        _segments.Add(new Segment(property, -1));
+        ScanValue(property.Value, depth);
     }
 
     private void ScanValue(JsonElement value, int depth)
@@ -871,7 +921,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         return RawJsonString.Check(raw[1..^1], _limits.MaxStringLength);
     }
 
-    private StringRead ReadString(JsonElement value, string path, out string? text)
+    private StringRead ReadString(JsonElement value, LazyPath path, out string? text)
     {
         text = null;
         if (value.ValueKind != JsonValueKind.String)
@@ -882,7 +932,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var problem = CheckString(value);
         if (problem != StringProblem.None)
         {
-            _errors.Add(path, StringMessage(problem));
+            _errors.Add(path.ToString(), StringMessage(problem));
             return StringRead.Rejected;
         }
 
@@ -984,6 +1034,16 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
 
     private readonly record struct Segment(JsonProperty Property, int Index);
+
+    /// <summary>A field path rendered only when an error needs it, so valid events build no path strings.</summary>
+    private readonly struct LazyPath(string parent, JsonProperty property, bool hasProperty)
+    {
+        public static implicit operator LazyPath(string path) => new(path, default, false);
+
+        public static LazyPath Child(string parent, JsonProperty property) => new(parent, property, true);
+
+        public override string ToString() => hasProperty ? JsonPath.Property(parent, property.Name) : parent;
+    }
 
     private struct EntityRead
     {
