@@ -26,7 +26,8 @@ public sealed class PostgresServer : IAsyncDisposable
         "Integration tests need PostgreSQL 15+: set EVENTSERVICE_TEST_DB to a connection string, start a Docker engine, " +
         "or install the PostgreSQL server binaries (Debian: apt-get install postgresql)";
 
-    private static readonly TimeSpan DockerProbeTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan QuickDockerProbe = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PatientDockerProbe = TimeSpan.FromSeconds(20);
 
     private readonly Func<ValueTask> _stop;
 
@@ -51,7 +52,10 @@ public sealed class PostgresServer : IAsyncDisposable
             return new PostgresServer(fromEnvironment, "environment", () => ValueTask.CompletedTask);
         }
 
-        if (await DockerEngineAnswersAsync(ct))
+        // Testcontainers looks for a Docker endpoint once, in a static initializer. Without a daemon that
+        // is quick, but an endpoint that never answers could stall it, so it gets a short deadline first.
+        var dockerProbe = Task.Run(() => TestcontainersSettings.OS.DockerEndpointAuthConfig is not null, ct);
+        if (await AnswersWithinAsync(dockerProbe, QuickDockerProbe, ct))
         {
             return await StartContainerAsync(ct);
         }
@@ -63,19 +67,22 @@ public sealed class PostgresServer : IAsyncDisposable
             return new PostgresServer(cluster.ConnectionString, $"local binaries at {binDir}", cluster.DisposeAsync);
         }
 
+        // Nothing local to fall back on: a slow Docker endpoint deserves more patience than the quick probe gave it.
+        if (await AnswersWithinAsync(dockerProbe, PatientDockerProbe, ct))
+        {
+            return await StartContainerAsync(ct);
+        }
+
         throw new InvalidOperationException(NothingAvailable);
     }
 
     public ValueTask DisposeAsync() => _stop();
 
-    // Testcontainers probes the Docker endpoints once, in a static initializer. Without a daemon that
-    // is quick, but a remote DOCKER_HOST that never answers could stall it, so it gets a short deadline.
-    private static async Task<bool> DockerEngineAnswersAsync(CancellationToken ct)
+    private static async Task<bool> AnswersWithinAsync(Task<bool> probe, TimeSpan timeout, CancellationToken ct)
     {
         try
         {
-            return await Task.Run(() => TestcontainersSettings.OS.DockerEndpointAuthConfig is not null, ct)
-                .WaitAsync(DockerProbeTimeout, ct);
+            return await probe.WaitAsync(timeout, ct);
         }
         catch (TimeoutException)
         {
