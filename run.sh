@@ -20,7 +20,6 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE_DIR="$REPO/.data"
 CREDENTIALS="$STATE_DIR/credentials.env"
 APP_DLL="$REPO/src/EventService.Api/bin/Release/net10.0/EventService.Api.dll"
-# REVIEW: ingestion route assumed; keep in step with the Ingestion feature once it exists.
 EVENTS_PATH="/api/v1/event"
 
 PG_PORT="${EVENTSERVICE_PG_PORT:-55432}"
@@ -248,7 +247,7 @@ EOF
     Producer:    $token   (dev-all-sources)
 
   Post an event:
-    curl -s -X POST $url$EVENTS_PATH -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"timestamp":"$now","alert":false,"description":"hello from run.sh","event_type":{"id":3},"event_source":{"id":0},"event_severity":{"id":0}}'
+    curl -s -X POST $url$EVENTS_PATH -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"timestamp":"$now","alert":false,"description":"hello from run.sh","event_type":{"id":1},"event_source":{"id":0},"event_severity":{"id":0},"organisation":{"id":1,"name":"Dev"}}'
 EOF
     else
         cat <<EOF
@@ -274,7 +273,8 @@ main() {
     dotnet build src/EventService.Api -c Release -nologo -v q
 
     # Started directly rather than via `dotnet run` so that our TERM reaches the app itself.
-    dotnet "$APP_DLL" &
+    # The content root is the build output, where appsettings.json is.
+    dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")" &
     APP_PID=$!
 
     local url token=""
