@@ -47,7 +47,6 @@ public sealed class IngestionController(
     /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
     [HttpPost]
     [Authorize(Policy = Policies.Producer)]
-    [Consumes("application/json")]
     [ProducesResponseType<EventDocument>(StatusCodes.Status201Created)]
     [ProducesResponseType<BatchResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]

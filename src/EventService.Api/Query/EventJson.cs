@@ -67,7 +67,9 @@ public static class EventJson
         }
         else
         {
-            writer.WriteRawValue(e.Detail, skipInputValidation: true);
+            // Re-written rather than copied raw: PostgreSQL prints jsonb with spaces.
+            using var detail = JsonDocument.Parse(e.Detail);
+            detail.RootElement.WriteTo(writer);
         }
 
         if (e.Extra is not null)

@@ -80,7 +80,7 @@ public sealed class IngestRequestTests(ApiFixture fixture, ITestOutputHelper out
         var response = await producer.PostAsync("/api/v1/event",
             new StringContent(ValidEvent().ToJsonString(), Encoding.UTF8, contentType));
 
-        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "urn:eventservice:problem:unsupported-media-type");
         Assert.Equal(0, await CountEventsAsync());
     }
 
