@@ -24,7 +24,7 @@ public sealed class IngestionController(
     CatalogProvider catalog,
     IOptions<IngestionOptions> options) : ControllerBase
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>Posts one emnify event, or an array of up to 3000 (the Data Streamer's bulk mode).</summary>
     /// <remarks>

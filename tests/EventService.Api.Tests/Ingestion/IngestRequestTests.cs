@@ -176,6 +176,34 @@ public sealed class IngestRequestTests(ApiFixture fixture, ITestOutputHelper out
         Assert.Equal(0, await CountEventsAsync());
     }
 
+    [Theory]
+    [InlineData("{\"id\":1,\"id\":2}")]
+    [InlineData("[{\"a\":1,\"detail\":{\"x\":1,\"x\":2}}]")]
+    public async Task Duplicate_property_names_are_a_400_and_nothing_is_stored(string body)
+    {
+        using var producer = await ProducerClientAsync();
+
+        var response = await PostJsonAsync(producer, body);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "urn:eventservice:problem:malformed-json");
+        Assert.Equal(0, await CountQuarantineAsync());
+    }
+
+    [Fact]
+    public async Task A_lone_surrogate_is_rejected_as_a_field_error_and_never_reaches_postgresql()
+    {
+        using var producer = await ProducerClientAsync();
+        var json = ValidEvent().ToJsonString().Replace("\"truck-017\"", "\"truck\\ud800\"", StringComparison.Ordinal);
+        Assert.Contains("\\ud800", json, StringComparison.Ordinal);
+
+        var response = await PostJsonAsync(producer, json);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, "urn:eventservice:problem:validation");
+        Assert.True(problem["errors"]!.AsObject().ContainsKey("endpoint.name"), problem.ToJsonString());
+        Assert.Equal(0, await CountEventsAsync());
+        Assert.Equal(1, await CountQuarantineAsync());
+    }
+
     private static string Nested(int depth) =>
         string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "{}" + new string('}', depth);
 

@@ -61,5 +61,26 @@ public sealed class IngestExamplesFilter(IngestExamples examples) : IOperationFi
                 },
             },
         };
+
+        var stored = batch[0]!.DeepClone().AsObject();
+        stored["user"] = null;
+        SetExample(operation, "201", stored);
+        var results = new JsonArray();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            results.Add(new JsonObject { ["index"] = i, ["id"] = batch[i]!["id"]!.DeepClone(), ["status"] = "accepted" });
+        }
+
+        SetExample(operation, "200", new JsonObject { ["accepted"] = batch.Count, ["duplicates"] = 0, ["rejected"] = 0, ["results"] = results });
+    }
+
+    private static void SetExample(OpenApiOperation operation, string status, JsonNode example)
+    {
+        if (operation.Responses?.TryGetValue(status, out var response) == true
+            && response.Content?.TryGetValue("application/json", out var found) == true
+            && found is OpenApiMediaType media)
+        {
+            media.Example = example;
+        }
     }
 }
