@@ -20,6 +20,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
     private readonly EventLimits _limits = context.Limits;
     private readonly FieldErrors _errors = new();
+    private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
     private readonly List<JsonProperty> _siblings = [];
     private readonly List<Segment> _segments = [];
@@ -112,8 +113,51 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             endpoint.IpAddress,
             CompactJson.Write(this, static (writer, reading) => reading.WriteEntities(writer)),
             detail.ValueKind == JsonValueKind.Object ? CompactJson.Compact(detail) : null,
-            _extras is null ? null : CompactJson.Write(_extras, static (writer, extras) => WriteExtras(writer, extras)));
+            _extras is null ? null : CompactJson.Write(_extras, static (writer, extras) => WriteExtras(writer, extras)))
+        {
+            UserName = user.Name,
+            EndpointName = endpoint.Name,
+            Tags = endpoint.Tags,
+        };
+        if (detail.ValueKind == JsonValueKind.Object)
+        {
+            validated = WithNetworkFields(validated, detail);
+        }
+
         return new EventValidationResult(validated, id, FieldErrors.None);
+    }
+
+    /// <summary>
+    /// The filterable network facts of an operator-shaped detail (emnify's <c>q</c> fields network, country, rat):
+    /// <c>name</c> is the operator when the detail also names a <c>country</c>.
+    /// </summary>
+    private static ValidatedEvent WithNetworkFields(ValidatedEvent validated, JsonElement detail)
+    {
+        string? country = null;
+        string? network = null;
+        short? rat = null;
+        if (detail.TryGetProperty("country"u8, out var countryElement) && countryElement.ValueKind == JsonValueKind.Object)
+        {
+            if (countryElement.TryGetProperty("name"u8, out var countryName) && countryName.ValueKind == JsonValueKind.String)
+            {
+                country = countryName.GetString();
+            }
+
+            if (detail.TryGetProperty("name"u8, out var operatorName) && operatorName.ValueKind == JsonValueKind.String)
+            {
+                network = operatorName.GetString();
+            }
+        }
+
+        if (detail.TryGetProperty("pdp_context"u8, out var pdp) && pdp.ValueKind == JsonValueKind.Object
+            && pdp.TryGetProperty("rat_type"u8, out var ratElement) && ratElement.TryGetInt16(out var ratType))
+        {
+            rat = ratType;
+        }
+
+        return network is null && country is null && rat is null
+            ? validated
+            : validated with { Network = network, Country = country, RatType = rat };
     }
 
     private void CollectTopLevel(JsonElement item)
@@ -354,6 +398,12 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
     private EventSource? ReadSource(JsonElement value)
     {
+        if (IsAbsent(value) && context.Permissions.Sources.Count == 1)
+        {
+            // A credential that may post one source only may leave it out.
+            return context.Permissions.Sources.First();
+        }
+
         var code = ReadCoded(
             value,
             "event_source",
@@ -453,6 +503,13 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     {
         const string key = "organisation";
         const string idPath = "organisation.id";
+        if (IsAbsent(value) && context.Permissions.OrganisationId is { } bound)
+        {
+            // A credential bound to one organisation may leave it out.
+            _defaultedOrganisation = bound;
+            return (bound, null);
+        }
+
         if (!EnterRequiredObject(value, key, idPath))
         {
             return (null, null);
@@ -578,8 +635,15 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             {
                 result.Digits = ReadDigits(property.Value, path, 15);
             }
-            else if ((kind == EntityKind.User && (property.NameEquals("name"u8) || property.NameEquals("username"u8)))
-                     || (kind == EntityKind.Endpoint && (property.NameEquals("name"u8) || property.NameEquals("tags"u8))))
+            else if ((kind == EntityKind.User || kind == EntityKind.Endpoint) && property.NameEquals("name"u8))
+            {
+                result.Name = ReadOptionalString(property.Value, path, 3);
+            }
+            else if (kind == EntityKind.Endpoint && property.NameEquals("tags"u8))
+            {
+                result.Tags = ReadOptionalString(property.Value, path, 3);
+            }
+            else if (kind == EntityKind.User && property.NameEquals("username"u8))
             {
                 ReadOptionalString(property.Value, path, 3);
             }
@@ -689,7 +753,17 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private void WriteEntities(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
-        WriteEntity(writer, "organisation", _fields[(int)Field.Organisation], default);
+        if (_defaultedOrganisation is { } organisation)
+        {
+            writer.WriteStartObject("organisation");
+            writer.WriteNumber("id", organisation);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            WriteEntity(writer, "organisation", _fields[(int)Field.Organisation], default);
+        }
+
         WriteEntity(writer, "user", _fields[(int)Field.User], default);
         WriteEntity(writer, "endpoint", _fields[(int)Field.Endpoint], "imei"u8);
         WriteEntity(writer, "sim", _fields[(int)Field.Sim], "iccid"u8);
@@ -1050,5 +1124,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         public long? Id;
         public string? Digits;
         public string? IpAddress;
+        public string? Name;
+        public string? Tags;
     }
 }

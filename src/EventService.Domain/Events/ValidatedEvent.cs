@@ -36,4 +36,23 @@ public sealed record ValidatedEvent(
     string? IpAddress,
     string EntitiesJson,
     string? DetailJson,
-    string? ExtraJson);
+    string? ExtraJson)
+{
+    /// <summary>The user's name (emnify's <c>q=user:</c>).</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>The endpoint's name (<c>q=endpoint:</c>, <c>sort=endpoint</c>).</summary>
+    public string? EndpointName { get; init; }
+
+    /// <summary>The endpoint's comma-separated tags (<c>q=tags:</c>).</summary>
+    public string? Tags { get; init; }
+
+    /// <summary>The operator's name from an operator-shaped detail (<c>q=network:</c>).</summary>
+    public string? Network { get; init; }
+
+    /// <summary>The country's name from an operator-shaped detail (<c>q=country:</c>).</summary>
+    public string? Country { get; init; }
+
+    /// <summary><c>detail.pdp_context.rat_type</c> (<c>q=rat:</c>).</summary>
+    public short? RatType { get; init; }
+}
