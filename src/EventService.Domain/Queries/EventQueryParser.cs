@@ -355,7 +355,7 @@ public static class EventQueryParser
             {
                 if (!IsDigits(value) || value.Length > WholeIccidLength)
                 {
-                    Fail<int>($"'{field}' expects 1 to {WholeIccidLength} digits, got {Quote(value)}");
+                    Error($"'{field}' expects 1 to {WholeIccidLength} digits, got {Quote(value)}");
                     return [];
                 }
 
@@ -373,7 +373,7 @@ public static class EventQueryParser
                 }
                 else
                 {
-                    Fail<int>($"'{field}' {Quote(value)} has a wrong Luhn check digit");
+                    Error($"'{field}' {Quote(value)} has a wrong Luhn check digit");
                     return [];
                 }
             }
@@ -395,9 +395,11 @@ public static class EventQueryParser
 
         private T? Fail<T>(string message)
         {
-            errors.Add(FilterError(message));
+            Error(message);
             return default;
         }
+
+        private void Error(string message) => errors.Add(FilterError(message));
     }
 
     private static bool TryDate(string text, out DateTime date)
