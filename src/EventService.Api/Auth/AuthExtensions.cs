@@ -1,19 +1,67 @@
+using EventService.Api.Infrastructure;
+using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace EventService.Api.Auth;
 
 public static class AuthExtensions
 {
+    /// <summary>The default scheme: sends a JWT to <see cref="JwtScheme"/> and every other bearer token to the credential handler.</summary>
+    public const string BearerScheme = "Bearer";
+
+    public const string JwtScheme = "Jwt";
+
     public static WebApplicationBuilder AddCredentials(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddAuthentication(CredentialAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
+        builder.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
+            .Validate(o => string.IsNullOrEmpty(o.SigningKey) || o.SigningKey.Length >= 32, "Jwt:SigningKey must be at least 32 characters long.")
+            .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(1), "Jwt:Lifetime must be at least a minute.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AuthTokens>();
+
+        builder.Services.AddAuthentication(BearerScheme)
+            .AddPolicyScheme(BearerScheme, BearerScheme, options => options.ForwardDefaultSelector = context =>
+                LooksLikeJwt(context.Request.Headers.Authorization) ? JwtScheme : CredentialAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null)
+            .AddJwtBearer(JwtScheme, options =>
+            {
+                options.MapInboundClaims = false;
+                options.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = ApplicationTokenStillValidAsync,
+                    OnChallenge = async context =>
+                    {
+                        context.HandleResponse();
+                        context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                        await Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, ProblemTypes.Unauthorized, "Unauthorized",
+                            "The auth token is not valid, has expired or its application token was revoked; authenticate again.");
+                    },
+                    OnForbidden = context => Problems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden,
+                        "Forbidden", "This credential may not use this endpoint."),
+                };
+            });
+        builder.Services.AddOptions<JwtBearerOptions>(JwtScheme).Configure<AuthTokens>((options, tokens) =>
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = tokens.Issuer,
+                ValidAudience = tokens.Issuer,
+                IssuerSigningKey = tokens.Key,
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                LifetimeValidator = (notBefore, expires, _, _) => tokens.IsLive(notBefore, expires),
+                ClockSkew = TimeSpan.Zero,
+            });
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireClaim(CredentialClaims.Kind, Policies.Admin))
             .AddPolicy(Policies.Producer, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer))
-            .AddPolicy(Policies.Reader, p => p.RequireClaim(CredentialClaims.Kind, Policies.Admin))
+            .AddPolicy(Policies.Organisation, p => p.RequireClaim(CredentialClaims.Kind, Policies.Organisation))
+            .AddPolicy(Policies.Ingest, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer, Policies.Organisation))
             // An endpoint without a rule of its own still needs a credential.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;
@@ -23,11 +71,39 @@ public static class AuthExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
-        if (string.IsNullOrEmpty(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>().Value.ApiKey))
+        if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.ApiKey))
         {
             app.Logger.LogWarning("Admin:ApiKey is not set: the admin API answers 401 to everyone");
         }
 
         return app;
+    }
+
+    private static bool LooksLikeJwt(string? header) =>
+        header is not null
+        && header.StartsWith("Bearer eyJ", StringComparison.Ordinal)
+        && header.Count(c => c == '.') == 2;
+
+    /// <summary>An auth token dies with its application token: revoking one takes effect at once.</summary>
+    private static async Task ApplicationTokenStillValidAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal;
+        if (!long.TryParse(principal?.FindFirst(AuthTokens.ApplicationTokenClaim)?.Value, out var tokenId)
+            || !long.TryParse(principal?.FindFirst(AuthTokens.OrganisationClaim)?.Value, out var organisationId))
+        {
+            context.Fail("The auth token lacks its claims.");
+            return;
+        }
+
+        var db = context.HttpContext.RequestServices.GetRequiredService<EventsDbContext>();
+        var live = await db.ApplicationTokens.AsNoTracking()
+            .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, context.HttpContext.RequestAborted);
+        if (!live)
+        {
+            context.Fail("The application token behind this auth token has been revoked.");
+            return;
+        }
+
+        context.Principal = new System.Security.Claims.ClaimsPrincipal(AuthTokens.Identity(organisationId, tokenId, JwtScheme));
     }
 }

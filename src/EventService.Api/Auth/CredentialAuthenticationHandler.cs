@@ -20,7 +20,7 @@ public sealed class CredentialAuthenticationHandler(
     IOptions<AdminOptions> admin,
     EventsDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string SchemeName = "Bearer";
+    public const string SchemeName = "Credential";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {

@@ -8,8 +8,11 @@ public static class Policies
     /// <summary>A producer credential: may post events.</summary>
     public const string Producer = "producer";
 
-    /// <summary>May read events: the admin key for now (organisation credentials come with the read API).</summary>
-    public const string Reader = "reader";
+    /// <summary>An organisation's auth token (a JWT from <c>/api/v1/authenticate</c>): reads its own events.</summary>
+    public const string Organisation = "organisation";
+
+    /// <summary>May post events: a producer credential, or an organisation's auth token (source API, its own organisation).</summary>
+    public const string Ingest = "ingest";
 }
 
 public static class CredentialClaims
@@ -18,4 +21,5 @@ public static class CredentialClaims
     public const string ProducerId = "producer_id";
     public const string Sources = "producer_sources";
     public const string OrganisationId = "organisation_id";
+    public const string ApplicationTokenId = "application_token_id";
 }

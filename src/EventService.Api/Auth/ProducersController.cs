@@ -78,7 +78,7 @@ public sealed class ProducersController(EventsDbContext db, TimeProvider time) :
 /// <param name="Sources">Source ids it may post: 0 Network, 1 Policy Control, 2 API.</param>
 /// <param name="OrganisationId">The one organisation it may post events of; null for any.</param>
 public sealed record CreateProducerRequest(
-    [Required, StringLength(200, MinimumLength = 1)] string? Name,
+    [Required, StringLength(200, MinimumLength = 1), PrintableText] string? Name,
     [Required] short[]? Sources,
     long? OrganisationId);
 

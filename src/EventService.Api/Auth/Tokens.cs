@@ -7,10 +7,14 @@ namespace EventService.Api.Auth;
 public static class Tokens
 {
     public const string ProducerPrefix = "esp_";
+    public const string ApplicationPrefix = "est_";
 
-    public static string NewProducerToken() =>
-        ProducerPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string NewProducerToken() => ProducerPrefix + RandomText();
+
+    public static string NewApplicationToken() => ApplicationPrefix + RandomText();
+
+    private static string RandomText() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     // Tokens carry 256 random bits, so a plain SHA-256 is enough: there is nothing to brute-force.
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

@@ -13,7 +13,7 @@ public sealed class EventTypesController(CatalogProvider catalog) : ControllerBa
     /// <response code="200">Every known type, ordered by id.</response>
     /// <response code="401">No valid credential.</response>
     [HttpGet]
-    [Authorize(Policy = Policies.Reader)]
+    [Authorize]
     [ProducesResponseType<IReadOnlyList<EventTypeResponse>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     public IReadOnlyList<EventTypeResponse> List() =>

@@ -31,6 +31,22 @@ public static class HostingExtensions
             context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
         builder.Services.AddExceptionHandler<ExceptionProblemHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddCors(options => options.AddDefaultPolicy(policy =>
+        {
+            var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+            if (origins.Length == 0 || origins.Contains("*"))
+            {
+                policy.AllowAnyOrigin();
+            }
+            else
+            {
+                policy.WithOrigins(origins);
+            }
+
+            // Browsers may read the paging headers (emnify's clients page by X-Total-Pages) and the retry hints.
+            policy.AllowAnyHeader().AllowAnyMethod()
+                .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate"]);
+        }));
         builder.Services.AddControllers()
             .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         return builder;
@@ -38,9 +54,11 @@ public static class HostingExtensions
 
     public static WebApplication UseApiConventions(this WebApplication app)
     {
+        // Outermost, so that the request line shows the status the client got (not the exception inside).
+        app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging();
+        app.UseCors();
         return app;
     }
 

@@ -14,6 +14,8 @@ public static class ProblemTypes
     public const string Unauthorized = Prefix + "unauthorized";
     public const string Forbidden = Prefix + "forbidden";
     public const string NotFound = Prefix + "not-found";
+    public const string InvalidQuery = Prefix + "invalid-query";
+    public const string InvalidFilter = Prefix + "invalid-filter";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string Internal = Prefix + "internal";
 }

@@ -46,7 +46,7 @@ public sealed class IngestionController(
     /// <response code="415">The content type is not application/json.</response>
     /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
     [HttpPost]
-    [Authorize(Policy = Policies.Producer)]
+    [Authorize(Policy = Policies.Ingest)]
     [ProducesResponseType<EventDocument>(StatusCodes.Status201Created)]
     [ProducesResponseType<BatchResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
@@ -184,16 +184,27 @@ public sealed class IngestionController(
         return new ProblemResult(problem);
     }
 
+    /// <summary>
+    /// What the caller may post: a producer credential its sources (and organisation, when bound); an organisation's
+    /// auth token source API of its own organisation.
+    /// </summary>
     private (ProducerPermissions Permissions, long? ProducerId) Caller()
     {
+        long? organisation = User.FindFirstValue(CredentialClaims.OrganisationId) is { } org ? long.Parse(org, CultureInfo.InvariantCulture) : null;
+        if (User.HasClaim(CredentialClaims.Kind, Policies.Organisation))
+        {
+            return (new ProducerPermissions(ApiOnly, organisation), null);
+        }
+
         var sources = (User.FindFirstValue(CredentialClaims.Sources) ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(s => (EventSource)short.Parse(s, CultureInfo.InvariantCulture))
             .ToHashSet();
-        long? organisation = User.FindFirstValue(CredentialClaims.OrganisationId) is { } org ? long.Parse(org, CultureInfo.InvariantCulture) : null;
         long? producerId = User.FindFirstValue(CredentialClaims.ProducerId) is { } p ? long.Parse(p, CultureInfo.InvariantCulture) : null;
         return (new ProducerPermissions(sources, organisation), producerId);
     }
+
+    private static readonly IReadOnlySet<EventSource> ApiOnly = new HashSet<EventSource> { EventSource.Api };
 
     private IActionResult Problem(int status, string type, string title, string detail) =>
         Problems.Result(HttpContext, status, type, title, detail);

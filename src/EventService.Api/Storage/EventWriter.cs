@@ -24,19 +24,24 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         WITH src AS (
             SELECT u.ord, COALESCE(u.id, nextval('event_id_seq')) AS id, u.ts, u.event_type_id, u.severity, u.source,
                    u.alert, u.description, u.organisation_id, u.user_id, u.endpoint_id, u.sim_id, u.imsi_id,
-                   u.iccid, u.imsi, u.imei, u.ip_address, u.entities, u.detail, u.extra
+                   u.iccid, u.imsi, u.imei, u.ip_address, u.user_name, u.endpoint_name, u.tags, u.network,
+                   u.country, u.rat_type, u.entities, u.detail, u.extra
             FROM unnest(@id, @ts, @event_type_id, @severity, @source, @alert, @description, @organisation_id,
                         @user_id, @endpoint_id, @sim_id, @imsi_id, @iccid, @imsi, @imei, @ip_address,
+                        @user_name, @endpoint_name, @tags, @network, @country, @rat_type,
                         @entities, @detail, @extra)
                  WITH ORDINALITY AS u(id, ts, event_type_id, severity, source, alert, description, organisation_id,
                                       user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
+                                      user_name, endpoint_name, tags, network, country, rat_type,
                                       entities, detail, extra, ord)
         ), ins AS (
             INSERT INTO events (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
                                 organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
+                                user_name, endpoint_name, tags, network, country, rat_type,
                                 entities, detail, extra, producer_id)
             SELECT id, ts, @received_at, event_type_id, severity, source, alert, description,
                    organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
+                   user_name, endpoint_name, tags, network, country, rat_type,
                    entities, detail, extra, @producer_id
             FROM src
             ON CONFLICT DO NOTHING
@@ -45,6 +50,22 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         SELECT src.id, ins.id IS NOT NULL
         FROM src LEFT JOIN ins ON ins.id = src.id AND ins."timestamp" = src.ts
         ORDER BY src.ord
+        """;
+
+    // New organisations are inserted without locking known ones; a name is updated only when it changed, so
+    // concurrent batches of one organisation do not queue behind each other's row locks.
+    private const string InsertOrganisations =
+        """
+        INSERT INTO organisations (id, name, created_at, updated_at)
+        SELECT u.id, u.name, @now, @now FROM unnest(@org_id, @org_name) AS u(id, name)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    private const string RenameOrganisations =
+        """
+        UPDATE organisations o SET name = u.name, updated_at = @now
+        FROM unnest(@org_id, @org_name) AS u(id, name)
+        WHERE o.id = u.id AND u.name IS NOT NULL AND o.name IS DISTINCT FROM u.name
         """;
 
     private const string InsertQuarantine =
@@ -66,6 +87,11 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         {
             return await WriteOnceAsync(events, rejected, producerId, ct);
         }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected)
+        {
+            // Two batches renaming the same organisations in another order: nothing was committed, try once more.
+            return await WriteOnceAsync(events, rejected, producerId, ct);
+        }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.TableName is "events")
         {
             // No partition for a timestamp inside the window: the daily maintenance has not run yet (a host
@@ -85,6 +111,9 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
 
         if (events.Count > 0)
         {
+            var (orgIds, orgNames) = Organisations(events);
+            batch.BatchCommands.Add(OrganisationsCommand(InsertOrganisations, orgIds, orgNames, receivedAt));
+            batch.BatchCommands.Add(OrganisationsCommand(RenameOrganisations, orgIds, orgNames, receivedAt));
             batch.BatchCommands.Add(EventsCommand(events, receivedAt, producerId));
         }
 
@@ -115,6 +144,34 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         return outcomes;
     }
 
+    /// <summary>Each organisation once, in id order, with the name of its newest event that names it.</summary>
+    private static (long[] Ids, string?[] Names) Organisations(IReadOnlyList<ValidatedEvent> events)
+    {
+        var newest = new SortedDictionary<long, (DateTimeOffset At, string? Name)>();
+        foreach (var e in events)
+        {
+            if (!newest.TryGetValue(e.OrganisationId, out var known))
+            {
+                newest[e.OrganisationId] = (e.Timestamp, e.OrganisationName);
+            }
+            else if (e.OrganisationName is not null && (known.Name is null || e.Timestamp >= known.At))
+            {
+                newest[e.OrganisationId] = (e.Timestamp, e.OrganisationName);
+            }
+        }
+
+        return (newest.Keys.ToArray(), newest.Values.Select(v => v.Name).ToArray());
+    }
+
+    private static NpgsqlBatchCommand OrganisationsCommand(string sql, long[] ids, string?[] names, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<long[]>("org_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("org_name", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = names });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", NpgsqlDbType.TimestampTz) { TypedValue = now });
+        return command;
+    }
+
     private static NpgsqlBatchCommand EventsCommand(IReadOnlyList<ValidatedEvent> events, DateTimeOffset receivedAt, long? producerId)
     {
         var n = events.Count;
@@ -134,6 +191,12 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         var imsi = new string?[n];
         var imei = new string?[n];
         var ip = new string?[n];
+        var userName = new string?[n];
+        var endpointName = new string?[n];
+        var tags = new string?[n];
+        var network = new string?[n];
+        var country = new string?[n];
+        var rat = new short?[n];
         var entities = new string[n];
         var detail = new string?[n];
         var extra = new string?[n];
@@ -156,6 +219,12 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             imsi[i] = e.Imsi;
             imei[i] = e.Imei;
             ip[i] = e.IpAddress;
+            userName[i] = e.UserName;
+            endpointName[i] = e.EndpointName;
+            tags[i] = e.Tags;
+            network[i] = e.Network;
+            country[i] = e.Country;
+            rat[i] = e.RatType;
             entities[i] = e.EntitiesJson;
             detail[i] = e.DetailJson;
             extra[i] = e.ExtraJson;
@@ -179,6 +248,12 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         p.Add(new NpgsqlParameter<string?[]>("imsi", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = imsi });
         p.Add(new NpgsqlParameter<string?[]>("imei", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = imei });
         p.Add(new NpgsqlParameter<string?[]>("ip_address", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ip });
+        p.Add(new NpgsqlParameter<string?[]>("user_name", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = userName });
+        p.Add(new NpgsqlParameter<string?[]>("endpoint_name", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = endpointName });
+        p.Add(new NpgsqlParameter<string?[]>("tags", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = tags });
+        p.Add(new NpgsqlParameter<string?[]>("network", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = network });
+        p.Add(new NpgsqlParameter<string?[]>("country", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = country });
+        p.Add(new NpgsqlParameter<short?[]>("rat_type", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = rat });
         p.Add(new NpgsqlParameter<string[]>("entities", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = entities });
         p.Add(new NpgsqlParameter<string?[]>("detail", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = detail });
         p.Add(new NpgsqlParameter<string?[]>("extra", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = extra });

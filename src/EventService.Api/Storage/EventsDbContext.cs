@@ -17,6 +17,10 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<QuarantinedItem> Quarantine => Set<QuarantinedItem>();
 
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+
+    public DbSet<ApplicationToken> ApplicationTokens => Set<ApplicationToken>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasSequence<long>(EventIdSequence).StartsAt(FirstAssignedEventId);
@@ -52,6 +56,21 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
             e.ToTable("producers");
             e.HasIndex(x => x.TokenHash).IsUnique();
             e.Property(x => x.Name).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<Organisation>(e =>
+        {
+            e.ToTable("organisations");
+            e.Property(x => x.Id).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<ApplicationToken>(e =>
+        {
+            e.ToTable("application_tokens");
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.OrganisationId);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId);
+            e.Property(x => x.Description).HasMaxLength(500);
         });
 
         modelBuilder.Entity<QuarantinedItem>(e =>

@@ -42,7 +42,6 @@ public static partial class StorageExtensions
         builder.Services.AddSingleton<PartitionManager>();
         builder.Services.AddSingleton<QuarantineTrimmer>();
         builder.Services.AddSingleton<EventWriter>();
-        builder.Services.AddScoped<EventReader>();
         builder.Services.AddSingleton<StorageMaintenanceService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StorageMaintenanceService>());
         return builder;

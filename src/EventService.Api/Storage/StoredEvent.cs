@@ -37,6 +37,21 @@ public sealed class StoredEvent
 
     public string? IpAddress { get; set; }
 
+    public string? UserName { get; set; }
+
+    public string? EndpointName { get; set; }
+
+    public string? Tags { get; set; }
+
+    /// <summary>The operator's name, from an operator-shaped detail.</summary>
+    public string? Network { get; set; }
+
+    /// <summary>The country's name, from an operator-shaped detail.</summary>
+    public string? Country { get; set; }
+
+    /// <summary><c>detail.pdp_context.rat_type</c>.</summary>
+    public short? RatType { get; set; }
+
     /// <summary>jsonb: the organisation, user, endpoint, sim and imsi snapshots as they came.</summary>
     public string Entities { get; set; } = "{}";
 

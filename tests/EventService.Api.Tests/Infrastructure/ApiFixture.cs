@@ -29,6 +29,8 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public string AdminKey { get; } = "test-admin-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
+    public string JwtSigningKey { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
     private readonly TestClock clock = new(Start);
 
     /// <summary>The host's clock for the running test; move it with Advance.</summary>
@@ -52,6 +54,7 @@ public sealed class ApiFixture : IAsyncLifetime
             builder.UseEnvironment("Testing");
             builder.UseSetting("ConnectionStrings:Events", ConnectionString);
             builder.UseSetting("Admin:ApiKey", AdminKey);
+            builder.UseSetting("Jwt:SigningKey", JwtSigningKey);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
@@ -70,7 +73,7 @@ public sealed class ApiFixture : IAsyncLifetime
         clock.Reset(Start);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers RESTART IDENTITY", connection);
+        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers, application_tokens, organisations RESTART IDENTITY CASCADE", connection);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 
@@ -34,6 +32,33 @@ public abstract class ApiTest(ApiFixture fixture, ITestOutputHelper output) : IA
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>();
         return body!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>Creates (or renames) an organisation and an application token for it; returns the token's id and secret.</summary>
+    protected async Task<(long Id, string Secret)> CreateApplicationTokenAsync(long organisationId, string? name = null)
+    {
+        using var admin = Fixture.AdminClient();
+        var organisation = await admin.PostAsJsonAsync("/api/v1/admin/organisations", new { id = organisationId, name = name ?? $"org-{organisationId}" });
+        Assert.True(organisation.IsSuccessStatusCode, await organisation.Content.ReadAsStringAsync());
+        var response = await admin.PostAsJsonAsync($"/api/v1/admin/organisations/{organisationId}/application_tokens", new { description = "tests" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return (body!["id"]!.GetValue<long>(), body["application_token"]!.GetValue<string>());
+    }
+
+    protected async Task<string> AuthenticateAsync(string applicationToken)
+    {
+        using var anonymous = Fixture.Client();
+        var response = await anonymous.PostAsJsonAsync("/api/v1/authenticate", new { application_token = applicationToken });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["auth_token"]!.GetValue<string>();
+    }
+
+    /// <summary>A client holding an auth token (JWT) of the organisation, as emnify's SDK would after authenticating.</summary>
+    protected async Task<HttpClient> OrganisationClientAsync(long organisationId = 4711, string? name = null)
+    {
+        var (_, secret) = await CreateApplicationTokenAsync(organisationId, name);
+        return Fixture.Client(await AuthenticateAsync(secret));
     }
 
     protected async Task<HttpClient> ProducerClientAsync(short[]? sources = null, long? organisationId = null) =>
@@ -102,7 +127,4 @@ public abstract class ApiTest(ApiFixture fixture, ITestOutputHelper output) : IA
     protected static void AssertJsonEqual(JsonNode? expected, JsonNode? actual) =>
         Assert.True(JsonNode.DeepEquals(expected, actual), $"Expected {expected?.ToJsonString()} but got {actual?.ToJsonString()}");
 
-    protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    protected static MediaTypeHeaderValue JsonMedia => new("application/json");
 }

@@ -44,12 +44,16 @@ public sealed class SampleBatchTests(ApiFixture fixture, ITestOutputHelper outpu
     {
         using var producer = await ProducerClientAsync();
         Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync(producer, SampleBatch())).StatusCode);
-        using var reader = Fixture.AdminClient();
+        var readers = new Dictionary<long, HttpClient>
+        {
+            [4711] = await OrganisationClientAsync(4711),
+            [4712] = await OrganisationClientAsync(4712),
+        };
 
         foreach (var posted in SampleBatch())
         {
             var id = posted!["id"]!.GetValue<long>();
-            var response = await reader.GetAsync($"/api/v1/event/{id}");
+            var response = await readers[posted["organisation"]!["id"]!.GetValue<long>()].GetAsync($"/api/v1/event/{id}");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
             var read = (await ReadJsonAsync(response)).AsObject();
@@ -76,7 +80,8 @@ public sealed class SampleBatchTests(ApiFixture fixture, ITestOutputHelper outpu
     {
         using var producer = await ProducerClientAsync();
         Assert.Equal(HttpStatusCode.OK, (await PostJsonAsync(producer, SampleBatch())).StatusCode);
-        using var reader = Fixture.AdminClient();
+        using var reader = await OrganisationClientAsync(4711);
+        using var beta = await OrganisationClientAsync(4712);
 
         // Source given as `name`, severity as "WARN", timestamp with +0000.
         var second = await ReadJsonAsync(await reader.GetAsync("/api/v1/event/351732524384258"));
@@ -90,14 +95,14 @@ public sealed class SampleBatchTests(ApiFixture fixture, ITestOutputHelper outpu
         Assert.Equal("8988303000000012345", third["sim"]!["iccid"]!.GetValue<string>());
 
         // "2026-11-20 10:42:58" is UTC; alert 1 is true; null sub-objects read back as null.
-        var fourth = await ReadJsonAsync(await reader.GetAsync("/api/v1/event/351732524384260"));
+        var fourth = await ReadJsonAsync(await beta.GetAsync("/api/v1/event/351732524384260"));
         Assert.Equal("2026-11-20T10:42:58.000Z", fourth["timestamp"]!.GetValue<string>());
         Assert.True(fourth["alert"]!.GetValue<bool>());
         Assert.Null(fourth["endpoint"]);
         Assert.Null(fourth["detail"]);
 
         // Unknown extra properties inside detail are kept; jsonb's spacing does not leak into the answer.
-        var response = await reader.GetAsync("/api/v1/event/351732524384264");
+        var response = await beta.GetAsync("/api/v1/event/351732524384264");
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal("kept as is", JsonNode.Parse(text)!["detail"]!["future_field"]!.GetValue<string>());
         Assert.DoesNotContain("\": ", text, StringComparison.Ordinal);
@@ -114,7 +119,7 @@ public sealed class SampleBatchTests(ApiFixture fixture, ITestOutputHelper outpu
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         AssertJsonEqual(e["vendor_extension"], (await ReadJsonAsync(response))["vendor_extension"]);
-        using var reader = Fixture.AdminClient();
+        using var reader = await OrganisationClientAsync(4711);
         AssertJsonEqual(e["vendor_extension"], (await ReadJsonAsync(await reader.GetAsync("/api/v1/event/1001")))["vendor_extension"]);
     }
 }

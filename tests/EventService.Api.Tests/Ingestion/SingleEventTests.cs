@@ -64,7 +64,7 @@ public sealed class SingleEventTests(ApiFixture fixture, ITestOutputHelper outpu
         var id = first["id"]!.GetValue<long>();
         Assert.True(id >= 8_000_000_000_000_000 && id < 1L << 53, $"assigned id {id}");
         Assert.NotEqual(id, second["id"]!.GetValue<long>());
-        using var reader = Fixture.AdminClient();
+        using var reader = await OrganisationClientAsync(4711);
         var read = await reader.GetAsync($"/api/v1/event/{id}");
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(2, await CountEventsAsync());

@@ -25,6 +25,50 @@ namespace EventService.Api.Storage.Migrations
             modelBuilder.HasSequence("event_id_seq")
                 .StartsAt(8000000000000000L);
 
+            modelBuilder.Entity("EventService.Api.Storage.ApplicationToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("description");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id")
+                        .HasName("pk_application_tokens");
+
+                    b.HasIndex("OrganisationId")
+                        .HasDatabaseName("ix_application_tokens_organisation_id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_application_tokens_token_hash");
+
+                    b.ToTable("application_tokens", (string)null);
+                });
+
             modelBuilder.Entity("EventService.Api.Storage.EventTypeRow", b =>
                 {
                     b.Property<int>("Id")
@@ -52,6 +96,30 @@ namespace EventService.Api.Storage.Migrations
                         .HasName("pk_event_types");
 
                     b.ToTable("event_types", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.Organisation", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_organisations");
+
+                    b.ToTable("organisations", (string)null);
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.ProducerCredential", b =>
@@ -163,6 +231,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("alert");
 
+                    b.Property<string>("Country")
+                        .HasColumnType("text")
+                        .HasColumnName("country");
+
                     b.Property<string>("Description")
                         .HasColumnType("text")
                         .HasColumnName("description");
@@ -174,6 +246,10 @@ namespace EventService.Api.Storage.Migrations
                     b.Property<long?>("EndpointId")
                         .HasColumnType("bigint")
                         .HasColumnName("endpoint_id");
+
+                    b.Property<string>("EndpointName")
+                        .HasColumnType("text")
+                        .HasColumnName("endpoint_name");
 
                     b.Property<string>("Entities")
                         .IsRequired()
@@ -208,6 +284,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("text")
                         .HasColumnName("ip_address");
 
+                    b.Property<string>("Network")
+                        .HasColumnType("text")
+                        .HasColumnName("network");
+
                     b.Property<long>("OrganisationId")
                         .HasColumnType("bigint")
                         .HasColumnName("organisation_id");
@@ -215,6 +295,10 @@ namespace EventService.Api.Storage.Migrations
                     b.Property<long?>("ProducerId")
                         .HasColumnType("bigint")
                         .HasColumnName("producer_id");
+
+                    b.Property<short?>("RatType")
+                        .HasColumnType("smallint")
+                        .HasColumnName("rat_type");
 
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
@@ -232,9 +316,17 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("smallint")
                         .HasColumnName("source");
 
+                    b.Property<string>("Tags")
+                        .HasColumnType("text")
+                        .HasColumnName("tags");
+
                     b.Property<long?>("UserId")
                         .HasColumnType("bigint")
                         .HasColumnName("user_id");
+
+                    b.Property<string>("UserName")
+                        .HasColumnType("text")
+                        .HasColumnName("user_name");
 
                     b.HasKey("Id", "Timestamp")
                         .HasName("pk_events");
@@ -268,6 +360,16 @@ namespace EventService.Api.Storage.Migrations
                         .HasDatabaseName("ix_events_organisation_id_timestamp_id");
 
                     b.ToTable("events", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.ApplicationToken", b =>
+                {
+                    b.HasOne("EventService.Api.Storage.Organisation", null)
+                        .WithMany()
+                        .HasForeignKey("OrganisationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_application_tokens_organisations_organisation_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,11 @@
+namespace EventService.Api.Query;
+
+public static class QueryExtensions
+{
+    public static WebApplicationBuilder AddEventQueries(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<EventSearch>();
+        builder.Services.AddScoped<EventReader>();
+        return builder;
+    }
+}
