@@ -1,5 +1,4 @@
 using EventService.Api.Catalog;
-using EventService.Api.Query;
 using EventService.Api.Retention;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
