@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace EventService.Api.Auth;
 
 public sealed class AdminOptions
@@ -10,6 +8,5 @@ public sealed class AdminOptions
     /// Bearer key for the admin API (<c>Admin__ApiKey</c>). Empty disables the admin API.
     /// <c>./run.sh</c> generates one for development; never commit one.
     /// </summary>
-    [MinLength(16, ErrorMessage = "Admin:ApiKey must be at least 16 characters long.")]
     public string? ApiKey { get; set; }
 }

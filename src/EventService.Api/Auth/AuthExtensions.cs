@@ -18,7 +18,9 @@ public static class AuthExtensions
 
     public static WebApplicationBuilder AddCredentials(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
+            .Validate(o => string.IsNullOrEmpty(o.ApiKey) || o.ApiKey.Length >= 16, "Admin:ApiKey must be empty (admin API off) or at least 16 characters long.")
+            .ValidateOnStart();
         builder.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
             .Validate(o => string.IsNullOrEmpty(o.SigningKey) || o.SigningKey.Length >= 32, "Jwt:SigningKey must be at least 32 characters long.")
             .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(1), "Jwt:Lifetime must be at least a minute.")

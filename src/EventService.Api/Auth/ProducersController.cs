@@ -28,7 +28,7 @@ public sealed class ProducersController(EventsDbContext db, TimeProvider time) :
         if (sources.Length == 0 || sources.Any(s => s is < 0 or > 2) || sources.Distinct().Count() != sources.Length)
         {
             ModelState.AddModelError("sources", "Give one or more distinct source ids: 0 Network, 1 Policy Control, 2 API.");
-            return ValidationProblem(ModelState);
+            return Problems.FromModelState(ControllerContext);
         }
 
         var token = Tokens.NewProducerToken();

@@ -30,7 +30,7 @@ public sealed partial class ExceptionProblemHandler(ILogger<ExceptionProblemHand
                 context.Response.StatusCode = 499;
                 return true;
 
-            case NpgsqlException { IsTransient: true } or TimeoutException:
+            case var _ when IsDatabaseUnavailable(exception):
                 LogDatabaseUnavailable(exception.Message);
                 context.Response.Headers.RetryAfter = "5";
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable,
@@ -43,6 +43,21 @@ public sealed partial class ExceptionProblemHandler(ILogger<ExceptionProblemHand
                     "Internal Server Error", "An unexpected error occurred; it has been logged.");
                 return true;
         }
+    }
+
+    // EF Core wraps Npgsql's errors (an InvalidOperationException around a transient NpgsqlException), so look inside.
+    private static bool IsDatabaseUnavailable(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is NpgsqlException { IsTransient: true } or TimeoutException
+                || (exception is PostgresException postgres && postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable: {Reason}")]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog;
 
@@ -28,7 +29,10 @@ public static class HostingExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        {
+            context.ProblemDetails.Extensions.Remove("traceId");
+            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
+        });
         builder.Services.AddExceptionHandler<ExceptionProblemHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddCors(options => options.AddDefaultPolicy(policy =>
@@ -48,7 +52,13 @@ public static class HostingExtensions
                 .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate"]);
         }));
         builder.Services.AddControllers()
-            .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+            .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
+            .ConfigureApiBehaviorOptions(options =>
+            {
+                options.InvalidModelStateResponseFactory = Problems.FromModelState;
+                options.ClientErrorMapping[StatusCodes.Status415UnsupportedMediaType] = new() { Link = ProblemTypes.UnsupportedMediaType, Title = "Unsupported Media Type" };
+                options.ClientErrorMapping[StatusCodes.Status404NotFound] = new() { Link = ProblemTypes.NotFound, Title = "Not Found" };
+            });
         return builder;
     }
 

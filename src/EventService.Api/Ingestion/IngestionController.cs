@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Unicode;
 using System.Security.Claims;
 using System.Text.Json;
 using EventService.Api.Auth;
@@ -24,6 +25,8 @@ public sealed class IngestionController(
     CatalogProvider catalog,
     IOptions<IngestionOptions> options) : ControllerBase
 {
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <summary>Posts one emnify event, or an array of up to 3000 (the Data Streamer's bulk mode).</summary>
@@ -37,11 +40,11 @@ public sealed class IngestionController(
     /// </remarks>
     /// <param name="ct">Aborted when the client goes away.</param>
     /// <response code="201">A single event was stored; the body is the stored event.</response>
-    /// <response code="200">A single event was a duplicate (the body is the stored event), or an array was processed:
-    /// counts and one result per item.</response>
+    /// <response code="200">An array was processed: counts and one result per item. (A single event that was a
+    /// duplicate also answers 200, with the stored event as the body.)</response>
     /// <response code="400">The body is not JSON, not an event object or array, or an empty array.</response>
-    /// <response code="401">No valid producer credential.</response>
-    /// <response code="403">The credential is not a producer credential.</response>
+    /// <response code="401">No valid producer token or organisation auth token.</response>
+    /// <response code="403">The credential may not post events (e.g. the admin key).</response>
     /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events.</response>
     /// <response code="415">The content type is not application/json.</response>
     /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
@@ -66,7 +69,7 @@ public sealed class IngestionController(
 
         if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes + 1;
+            sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes;
         }
 
         using var body = await RequestBody.ReadAsync(Request, limits.MaxBodyBytes, ct);
@@ -76,10 +79,23 @@ public sealed class IngestionController(
                 $"The body exceeds {limits.MaxBodyBytes} bytes; post fewer events per request.");
         }
 
+        var json = body.Memory;
+        if (json.Span.StartsWith(Utf8Bom))
+        {
+            json = json[Utf8Bom.Length..];
+        }
+
+        // JsonDocument checks the UTF-8 of the structure but not inside strings, where a bad byte would later
+        // throw or turn into U+FFFD: the whole body must be valid UTF-8.
+        if (!Utf8.IsValid(json.Span))
+        {
+            return Problem(StatusCodes.Status400BadRequest, ProblemTypes.MalformedJson, "Malformed JSON", "The body is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body.Memory, ParseOptions);
+            document = JsonDocument.Parse(json, ParseOptions);
         }
         catch (JsonException ex)
         {
@@ -125,11 +141,10 @@ public sealed class IngestionController(
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(result.Event!, catalog.Current), StatusCodes.Status201Created);
             case ItemStatus.Duplicate:
-                var stored = await reader.FindAsync(result.Id!.Value, result.Timestamp!.Value, ct);
+                var stored = await reader.FindAsync(result.Id!.Value, result.Timestamp!.Value, ct)
+                    ?? throw new InvalidOperationException($"Event {result.Id} was a duplicate but cannot be read back.");
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
-                return stored is null
-                    ? StatusCode(StatusCodes.Status200OK)
-                    : new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
+                return new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
             default:
                 var problem = new ValidationProblemDetails(result.Errors!.ToDictionary())
                 {

@@ -30,8 +30,9 @@ public sealed partial class IngestionService(
     public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct)
     {
         var options = ingestionOptions.Value;
+        var now = time.GetUtcNow();
         var context = new IngestContext(
-            time.GetUtcNow(),
+            now,
             new AcceptanceWindow(retentionOptions.Value.Period, options.MaxFutureSkew),
             permissions,
             new EventLimits { MaxDepth = options.MaxDepth, MaxStringLength = options.MaxStringLength, MaxCustomProperties = options.MaxCustomProperties });
@@ -64,14 +65,13 @@ public sealed partial class IngestionService(
             }
         }
 
-        var written = await writer.WriteAsync(toWrite, rejected, producerId, ct);
-        var receivedAt = time.GetUtcNow();
+        var written = await writer.WriteAsync(toWrite, rejected, producerId, now, ct);
         for (var k = 0; k < written.Length; k++)
         {
             var (id, inserted) = written[k];
             var index = toWriteIndex[k];
             results[index] = inserted
-                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, receivedAt, producerId), toWrite[k].Timestamp)
+                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, now, producerId), toWrite[k].Timestamp)
                 : new ItemResult(index, id, ItemStatus.Duplicate, null, null, toWrite[k].Timestamp);
         }
 

@@ -1,4 +1,5 @@
 using EventService.Domain.Events;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -17,7 +18,7 @@ public readonly record struct WriteOutcome(long Id, bool Inserted);
 /// an <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING</c> that assigns missing ids and reports
 /// which rows were new. COPY cannot say ON CONFLICT or RETURNING, so the array-parameter insert is the fast path here.
 /// </summary>
-public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager partitions, TimeProvider time)
+public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager partitions, TimeProvider time, IOptions<StorageOptions> options)
 {
     private const string InsertEvents =
         """
@@ -44,6 +45,7 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
                    user_name, endpoint_name, tags, network, country, rat_type,
                    entities, detail, extra, @producer_id
             FROM src
+            ORDER BY id, ts -- one lock order for overlapping batches, so redeliveries do not deadlock
             ON CONFLICT DO NOTHING
             RETURNING id, "timestamp"
         )
@@ -76,35 +78,41 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
              AS u(item_index, event_id, errors, payload, payload_truncated)
         """;
 
+    // Every write that adds to the quarantine keeps it within its bound, so a flood of bad items cannot grow it.
+    private const string TrimQuarantine =
+        """
+        DELETE FROM quarantine
+        WHERE id <= (SELECT id FROM quarantine ORDER BY id DESC OFFSET @keep LIMIT 1)
+        """;
+
     /// <summary>
     /// Commits the events (no two with the same id and timestamp) and the quarantine entries together.
     /// Returns one outcome per event, in order. Throws when nothing was committed.
     /// </summary>
     public async Task<WriteOutcome[]> WriteAsync(
-        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, CancellationToken ct)
+        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct)
     {
         try
         {
-            return await WriteOnceAsync(events, rejected, producerId, ct);
+            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected)
         {
             // Two batches renaming the same organisations in another order: nothing was committed, try once more.
-            return await WriteOnceAsync(events, rejected, producerId, ct);
+            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.TableName is "events")
         {
             // No partition for a timestamp inside the window: the daily maintenance has not run yet (a host
             // that slept, a clock that jumped). Create what is missing and try once more.
             await partitions.EnsurePartitionsAsync(time.GetUtcNow(), ct);
-            return await WriteOnceAsync(events, rejected, producerId, ct);
+            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
         }
     }
 
     private async Task<WriteOutcome[]> WriteOnceAsync(
-        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, CancellationToken ct)
+        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct)
     {
-        var receivedAt = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var batch = new NpgsqlBatch(connection, tx);
@@ -120,6 +128,9 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         if (rejected.Count > 0)
         {
             batch.BatchCommands.Add(QuarantineCommand(rejected, receivedAt, producerId));
+            var trim = new NpgsqlBatchCommand(TrimQuarantine);
+            trim.Parameters.Add(new NpgsqlParameter<int>("keep", options.Value.QuarantineMaxRows));
+            batch.BatchCommands.Add(trim);
         }
 
         var outcomes = new WriteOutcome[events.Count];

@@ -19,6 +19,9 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private const int PairwiseDuplicateCheckLimit = 32;
 
     private readonly EventLimits _limits = context.Limits;
+    private const int MaxNumberLength = 100;
+    private const int MaxNumberExponent = 308;
+
     private readonly FieldErrors _errors = new();
     private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
@@ -900,7 +903,35 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 }
 
                 break;
+            case JsonValueKind.Number:
+                if (!IsStorableNumber(JsonMarshal.GetRawUtf8Value(value)))
+                {
+                    _errors.Add(ScanPath(), $"is out of range: a number may have at most {MaxNumberLength} characters and an exponent of at most {MaxNumberExponent}");
+                }
+
+                break;
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL's jsonb refuses numbers beyond its numeric range (1e200000 fails the whole batch), and JavaScript
+    /// clients cannot read beyond a double's: a bounded length and exponent keep every stored number readable.
+    /// </summary>
+    private static bool IsStorableNumber(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length > MaxNumberLength)
+        {
+            return false;
+        }
+
+        var e = raw.IndexOfAny((byte)'e', (byte)'E');
+        if (e < 0)
+        {
+            return true;
+        }
+
+        var exponent = raw[(e + 1)..].TrimStart("+-"u8);
+        return exponent.Length <= 4 && int.Parse(exponent, CultureInfo.InvariantCulture) <= MaxNumberExponent;
     }
 
     private void CountCustomProperty()

@@ -39,7 +39,6 @@ internal sealed class FieldErrors
         }
     }
 
-    public bool Has(string path) => _errors is not null && _errors.ContainsKey(path);
 
     public IReadOnlyDictionary<string, string[]> ToDictionary()
     {

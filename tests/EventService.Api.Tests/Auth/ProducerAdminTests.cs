@@ -34,14 +34,22 @@ public sealed class ProducerAdminTests(ApiFixture fixture, ITestOutputHelper out
     [InlineData("""{"name":"","sources":[0]}""")]
     [InlineData("""{"sources":[0]}""")]
     [InlineData("""{"name":"x"}""")]
+    [InlineData("""{"name":"bad\u0000name","sources":[0]}""")]
+    [InlineData("""{"name":"x","sources":"zero"}""")]
+    [InlineData("""not json""")]
     public async Task An_invalid_producer_request_is_a_400_problem_and_creates_nothing(string json)
     {
         using var admin = Fixture.AdminClient();
 
         var response = await PostJsonAsync(admin, json, "/api/v1/admin/producers");
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.NotNull(problem["errors"]);
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "urn:eventservice:problem:validation");
+        var errors = problem["errors"]!.AsObject();
+        Assert.NotEmpty(errors);
+        Assert.DoesNotContain("request", errors.Select(e => e.Key));
+        Assert.All(errors, e => Assert.Equal(e.Key, e.Key.ToLowerInvariant()));
+        Assert.Null(problem["traceId"]);
+        Assert.NotNull(problem["trace_id"]);
         Assert.Equal(0, await Fixture.QueryScalarAsync<long>("SELECT count(*) FROM producers"));
     }
 
@@ -66,6 +74,26 @@ public sealed class ProducerAdminTests(ApiFixture fixture, ITestOutputHelper out
         await AssertProblemAsync(await PostJsonAsync(producer, new JsonObject { ["name"] = "x", ["sources"] = new JsonArray(0) }, "/api/v1/admin/producers"), HttpStatusCode.Forbidden);
         await AssertProblemAsync(await anonymous.GetAsync("/api/v1/admin/quarantine"), HttpStatusCode.Unauthorized);
         await AssertProblemAsync(await producer.GetAsync("/api/v1/admin/quarantine"), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_producer_request_that_is_not_json_is_a_415_problem()
+    {
+        using var admin = Fixture.AdminClient();
+
+        var response = await admin.PostAsync("/api/v1/admin/producers", new StringContent("name=x", System.Text.Encoding.UTF8, "text/plain"));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "urn:eventservice:problem:unsupported-media-type");
+    }
+
+    [Fact]
+    public async Task Without_an_admin_key_the_service_runs_and_its_admin_api_answers_401()
+    {
+        using var keyless = Fixture.CreateFactory(new Dictionary<string, string?> { ["Admin:ApiKey"] = "" });
+        using var client = ApiFixture.Client(keyless, "");
+
+        await AssertProblemAsync(await client.GetAsync("/api/v1/admin/producers"), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await ApiFixture.Client(keyless, null).GetAsync("/health/live")).StatusCode);
     }
 
     [Fact]

@@ -19,8 +19,10 @@ public static class ApiDocsExtensions
                 Version = "v1",
                 Description = """
                     Ingests, validates, stores and serves the system events of an IoT connectivity platform in
-                    emnify's event format. Authorize with a bearer token: the admin key for `/api/v1/admin/*` and for
-                    reading, a producer token (created with `POST /api/v1/admin/producers`) for posting events.
+                    emnify's event format. Authorize with a bearer token: the admin key for `/api/v1/admin/*`; a producer
+                    token (`POST /api/v1/admin/producers`) to post events; an organisation's auth token to read them:
+                    create an application token (`POST /api/v1/admin/organisations/{id}/application_tokens`), exchange
+                    it at `POST /api/v1/authenticate`, and paste the `auth_token` into "Authorize".
                     Every error is an RFC 9457 problem+json body.
                     """,
             });
@@ -29,13 +31,16 @@ public static class ApiDocsExtensions
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "The admin key (`Admin__ApiKey`, printed by ./run.sh) or a producer token (`esp_...`).",
+                Description = "One of: the admin key (`Admin__ApiKey`, printed by ./run.sh) for `/api/v1/admin/*`; a producer " +
+                    "token (`esp_...`) to post events; or an organisation's auth token (a JWT from `POST /api/v1/authenticate` " +
+                    "with an application token) to read its events.",
             });
             options.AddSecurityRequirement(document => new OpenApiSecurityRequirement
             {
                 [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [],
             });
             options.OperationFilter<IngestExamplesFilter>();
+            options.OperationFilter<ProblemResponsesFilter>();
         });
         return builder;
     }
