@@ -3,6 +3,7 @@ using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.Infrastructure.ApiDocs;
 using EventService.Api.Ingestion;
+using EventService.Api.Retention;
 using EventService.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.AddStorage();
 builder.AddCatalog();
 builder.AddCredentials();
 builder.AddIngestion();
+builder.AddRetention();
 builder.AddHealth();
 builder.AddApiDocs();
 
