@@ -4,6 +4,7 @@ using EventService.Api.Infrastructure;
 using EventService.Api.Infrastructure.ApiDocs;
 using EventService.Api.Ingestion;
 using EventService.Api.Query;
+using EventService.Api.Retention;
 using EventService.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ builder.AddCatalog();
 builder.AddCredentials();
 builder.AddIngestion();
 builder.AddEventQueries();
+builder.AddRetention();
 builder.AddHealth();
 builder.AddApiDocs();
 

@@ -1,3 +1,4 @@
+using EventService.Api.Retention;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventService.Api.Storage;
@@ -20,6 +21,8 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
     public DbSet<Organisation> Organisations => Set<Organisation>();
 
     public DbSet<ApplicationToken> ApplicationTokens => Set<ApplicationToken>();
+
+    public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -78,6 +81,12 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
             e.ToTable("quarantine");
             e.Property(x => x.Errors).HasColumnType("jsonb");
             e.HasIndex(x => x.ReceivedAt);
+        });
+
+        modelBuilder.Entity<RetentionRun>(e =>
+        {
+            e.ToTable("retention_runs");
+            e.Property(x => x.Id).ValueGeneratedNever();
         });
     }
 }

@@ -18,7 +18,11 @@ public sealed partial class PartitionManager(
 
     /// <summary>Ensures one partition per UTC day from the oldest accepted day to <paramref name="now"/> plus the lead time.</summary>
     /// <returns>The number of partitions created.</returns>
-    public async Task<int> EnsurePartitionsAsync(DateTimeOffset now, CancellationToken ct)
+    public Task<int> EnsurePartitionsAsync(DateTimeOffset now, CancellationToken ct) => EnsurePartitionsAsync(now, null, ct);
+
+    /// <inheritdoc cref="EnsurePartitionsAsync(DateTimeOffset, CancellationToken)"/>
+    /// <param name="lockTimeout">When set, the longest a CREATE waits for its lock on events before the call fails.</param>
+    public async Task<int> EnsurePartitionsAsync(DateTimeOffset now, TimeSpan? lockTimeout, CancellationToken ct)
     {
         var first = DateOnly.FromDateTime((now - retention.Value.Period).UtcDateTime);
         var last = DateOnly.FromDateTime((now + storage.Value.PartitionLeadTime).UtcDateTime);
@@ -29,6 +33,13 @@ public sealed partial class PartitionManager(
         {
             lockCommand.Parameters.AddWithValue("key", AdvisoryLockKey);
             await lockCommand.ExecuteNonQueryAsync(ct);
+        }
+
+        if (lockTimeout is { } timeout)
+        {
+            await using var setting = new NpgsqlCommand("SELECT set_config('lock_timeout', @value, true)", connection, tx);
+            setting.Parameters.AddWithValue("value", $"{(int)timeout.TotalMilliseconds}ms");
+            await setting.ExecuteNonQueryAsync(ct);
         }
 
         var existing = new HashSet<string>(StringComparer.Ordinal);

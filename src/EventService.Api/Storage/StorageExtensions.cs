@@ -13,11 +13,7 @@ public static partial class StorageExtensions
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
-            .Validate(o => o.MaintenanceInterval >= TimeSpan.FromMinutes(1), "Storage:MaintenanceInterval must be at least a minute.")
             .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
-            .Validate(o => o.Period >= TimeSpan.FromDays(1), "Retention:Period must be at least one day.")
             .ValidateOnStart();
 
         // Resolved lazily so that configuration added by a test host is seen.
@@ -41,8 +37,6 @@ public static partial class StorageExtensions
         builder.Services.AddSingleton<PartitionManager>();
         builder.Services.AddSingleton<QuarantineTrimmer>();
         builder.Services.AddSingleton<EventWriter>();
-        builder.Services.AddSingleton<StorageMaintenanceService>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<StorageMaintenanceService>());
         return builder;
     }
 

@@ -13,9 +13,6 @@ public sealed class StorageOptions
     /// <summary>How far ahead of today daily partitions of the events table are created.</summary>
     public TimeSpan PartitionLeadTime { get; set; } = TimeSpan.FromDays(3);
 
-    /// <summary>How often partitions are checked and created ahead (also at startup).</summary>
-    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromDays(1);
-
-    /// <summary>Most rows the quarantine of rejected items keeps; the oldest beyond it are removed by maintenance.</summary>
+    /// <summary>Most rows the quarantine of rejected items keeps; the oldest beyond it are removed by each retention round.</summary>
     public int QuarantineMaxRows { get; set; } = 100_000;
 }

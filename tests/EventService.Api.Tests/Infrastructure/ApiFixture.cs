@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using EventService.Api.Retention;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -45,6 +46,8 @@ public sealed class ApiFixture : IAsyncLifetime
         postgres = await PostgresServer.StartAsync();
         factory = CreateFactory();
         _ = factory.Server; // starts the host: migrations, catalog, partitions
+        // The retention job's startup round must not hold the purge lock while a test runs its own round.
+        await factory.Services.GetRequiredService<RetentionJob>().FirstRound;
     }
 
     /// <summary>A host over the same database with extra settings (e.g. smaller limits).</summary>
@@ -55,6 +58,7 @@ public sealed class ApiFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Events", ConnectionString);
             builder.UseSetting("Admin:ApiKey", AdminKey);
             builder.UseSetting("Jwt:SigningKey", JwtSigningKey);
+            builder.UseSetting("Retention:LockTimeout", "00:00:00.300"); // keeps the lock-timeout test quick
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
@@ -73,8 +77,31 @@ public sealed class ApiFixture : IAsyncLifetime
         clock.Reset(Start);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers, application_tokens, organisations RESTART IDENTITY CASCADE", connection);
+        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers, application_tokens, organisations, retention_runs RESTART IDENTITY CASCADE", connection);
         await command.ExecuteNonQueryAsync();
+        await RestorePartitionsAsync(connection);
+    }
+
+    // Retention tests move the clock, drop old partitions and make new ones ahead: put back exactly the daily
+    // partitions the start clock needs, from the acceptance window's first day to the lead time.
+    private async Task RestorePartitionsAsync(NpgsqlConnection connection)
+    {
+        var first = PartitionManager.PartitionName(DateOnly.FromDateTime(Start.AddDays(-30).UtcDateTime));
+        var last = PartitionManager.PartitionName(DateOnly.FromDateTime(Start.AddDays(3).UtcDateTime));
+        await using var drop = new NpgsqlCommand(
+            """
+            DO $$
+            DECLARE r record;
+            BEGIN
+                FOR r IN SELECT relname FROM pg_class
+                         WHERE relkind = 'r' AND relname ~ '^events_p[0-9]{8}$' AND (relname < @first OR relname > @last)
+                LOOP
+                    EXECUTE format('DROP TABLE %I', r.relname);
+                END LOOP;
+            END $$
+            """.Replace("@first", $"'{first}'").Replace("@last", $"'{last}'"), connection);
+        await drop.ExecuteNonQueryAsync();
+        await Factory.Services.GetRequiredService<PartitionManager>().EnsurePartitionsAsync(Start, CancellationToken.None);
     }
 
     public HttpClient Client(string? bearer = null) => Client(Factory, bearer);

@@ -25,7 +25,7 @@ public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : Ap
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var doc = await ReadJsonAsync(response);
         var paths = doc["paths"]!.AsObject();
-        foreach (var path in new[] { "/api/v1/event", "/api/v1/event/{id}", "/api/v1/event/type", "/api/v1/admin/producers", "/api/v1/admin/producers/{id}", "/api/v1/admin/quarantine" })
+        foreach (var path in new[] { "/api/v1/event", "/api/v1/event/{id}", "/api/v1/event/type", "/api/v1/admin/producers", "/api/v1/admin/producers/{id}", "/api/v1/admin/quarantine", "/api/v1/admin/retention" })
         {
             Assert.True(paths.ContainsKey(path), $"swagger lacks {path}");
         }

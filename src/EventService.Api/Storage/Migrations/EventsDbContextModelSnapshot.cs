@@ -25,6 +25,54 @@ namespace EventService.Api.Storage.Migrations
             modelBuilder.HasSequence("event_id_seq")
                 .StartsAt(8000000000000000L);
 
+            modelBuilder.Entity("EventService.Api.Retention.RetentionRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("Cutoff")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cutoff");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<int>("PartitionsDropped")
+                        .HasColumnType("integer")
+                        .HasColumnName("partitions_dropped");
+
+                    b.Property<long>("QuarantineDeleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("quarantine_deleted");
+
+                    b.Property<long>("RowsDeleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_deleted");
+
+                    b.Property<bool>("Skipped")
+                        .HasColumnType("boolean")
+                        .HasColumnName("skipped");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_runs");
+
+                    b.ToTable("retention_runs", (string)null);
+                });
+
             modelBuilder.Entity("EventService.Api.Storage.ApplicationToken", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using EventService.Api.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EventService.Bench;
+
+public sealed record LoadResult(TimeSpan Elapsed, long Bytes);
+
+public sealed record Latencies(int Count, double P99Ms, double MaxMs)
+{
+    public static Latencies Of(List<double> ms)
+    {
+        if (ms.Count == 0)
+        {
+            return new Latencies(0, 0, 0);
+        }
+
+        ms.Sort();
+        return new Latencies(ms.Count, ms[Math.Min(ms.Count - 1, (int)Math.Ceiling(ms.Count * 0.99) - 1)], ms[^1]);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0}, {P99Ms:F2} ms, {MaxMs:F2} ms");
+}
+
+public sealed record Measurement(TimeSpan Elapsed, long WalBytes, Latencies Before, Latencies During);
+
+/// <summary>Loads a day of events and measures an operation while one connection keeps inserting single events.</summary>
+public sealed class Bench(NpgsqlDataSource dataSource, PartitionManager partitions, DateOnly day, int rows)
+{
+    private static readonly TimeSpan Baseline = TimeSpan.FromSeconds(3);
+    private string Partition => PartitionManager.PartitionName(day);
+
+    /// <summary>Drops every daily partition and makes the ones from two days before the old day to today's lead time.</summary>
+    public async Task ResetAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await ExecuteAsync("""
+            DO $$
+            DECLARE r record;
+            BEGIN
+                FOR r IN SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ '^events_p[0-9]{8}$' LOOP
+                    EXECUTE format('DROP TABLE %I', r.relname);
+                END LOOP;
+            END $$
+            """, ct);
+        await partitions.EnsurePartitionsAsync(now, ct);
+    }
+
+    public async Task<string> SettingsAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT 'PostgreSQL ' || current_setting('server_version') || ': ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+            FROM pg_settings
+            WHERE name IN ('shared_buffers', 'max_wal_size', 'synchronous_commit', 'fsync', 'full_page_writes', 'wal_level', 'autovacuum')
+            """);
+        return (string)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Creates the old day's partition when missing and fills it by binary COPY, then checkpoints.</summary>
+    public async Task<LoadResult> LoadDayAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        // The window of a clock two days back reaches the old day; the partition manager makes what is missing.
+        await partitions.EnsurePartitionsAsync(now.AddDays(-2), ct);
+        var stopwatch = Stopwatch.StartNew();
+        var random = new Random(42);
+        var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var step = TimeSpan.FromDays(1) / rows;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        {
+            await using var import = await connection.BeginBinaryImportAsync(
+                $"""
+                COPY {Partition} (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
+                    organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
+                    entities, detail, extra, producer_id) FROM STDIN (FORMAT BINARY)
+                """, ct);
+            for (var i = 0; i < rows; i++)
+            {
+                var ts = start + step * i;
+                var organisation = 1000 + random.Next(1000);
+                var endpoint = 90_000 + random.Next(100_000);
+                var sim = 700_000 + endpoint;
+                var iccid = "89883030000" + sim.ToString("D8", CultureInfo.InvariantCulture);
+                var imsi = "9014300" + sim.ToString("D8", CultureInfo.InvariantCulture);
+                var imei = "35693803" + endpoint.ToString("D7", CultureInfo.InvariantCulture);
+                await import.StartRowAsync(ct);
+                await import.WriteAsync(1_000_000_000L + i, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(ts, NpgsqlDbType.TimestampTz, ct);
+                await import.WriteAsync(ts.AddMilliseconds(random.Next(50, 900)), NpgsqlDbType.TimestampTz, ct);
+                await import.WriteAsync(1 + random.Next(20), NpgsqlDbType.Integer, ct);
+                await import.WriteAsync((short)random.Next(3), NpgsqlDbType.Smallint, ct);
+                await import.WriteAsync((short)random.Next(3), NpgsqlDbType.Smallint, ct);
+                await import.WriteAsync(random.Next(20) == 0, NpgsqlDbType.Boolean, ct);
+                await import.WriteAsync("Update location", NpgsqlDbType.Text, ct);
+                await import.WriteAsync((long)organisation, NpgsqlDbType.Bigint, ct);
+                await import.WriteNullAsync(ct);
+                await import.WriteAsync((long)endpoint, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync((long)sim, NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync((long)(800_000 + endpoint), NpgsqlDbType.Bigint, ct);
+                await import.WriteAsync(iccid, NpgsqlDbType.Text, ct);
+                await import.WriteAsync(imsi, NpgsqlDbType.Text, ct);
+                await import.WriteAsync(imei, NpgsqlDbType.Text, ct);
+                await import.WriteAsync($"100.64.{endpoint % 250}.{endpoint % 200}", NpgsqlDbType.Text, ct);
+                await import.WriteAsync(
+                    $$$"""{"organisation":{"id":{{{organisation}}},"name":"Org {{{organisation}}}"},"endpoint":{"id":{{{endpoint}}},"name":"truck-{{{endpoint}}}","ip_address":"100.64.{{{endpoint % 250}}}.{{{endpoint % 200}}}","tags":"fleet","imei":"{{{imei}}}"},"sim":{"id":{{{sim}}},"iccid":"{{{iccid}}}","production_date":"2021-05-10T00:00:00.000+0000"},"imsi":{"id":{{{800_000 + endpoint}}},"imsi":"{{{imsi}}}","import_date":"2021-05-10T00:00:00.000+0000"}}""",
+                    NpgsqlDbType.Jsonb, ct);
+                await import.WriteAsync(
+                    $$$"""{"id":{{{random.Next(1, 300)}}},"name":"Vodafone","country":{"id":{{{random.Next(1, 250)}}},"name":"Germany","country_code":"49","mcc":"262","iso_code":"de"},"tapcode":[{"id":1,"tapcode":"DEUD2"}],"mnc":[{"id":2,"mnc":"02"}],"volume":{"rx":{{{random.NextDouble()}}},"tx":{{{random.NextDouble()}}},"total":1.5}}""",
+                    NpgsqlDbType.Jsonb, ct);
+                await import.WriteNullAsync(ct);
+                await import.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
+            }
+
+            await import.CompleteAsync(ct);
+        }
+
+        var elapsed = stopwatch.Elapsed;
+        await ExecuteAsync($"VACUUM (ANALYZE) {Partition}", ct); // as autovacuum would have, so both runs start alike
+        await ExecuteAsync("CHECKPOINT", ct);
+        return new LoadResult(elapsed, await PartitionBytesAsync(ct));
+    }
+
+    public async Task<long> PartitionBytesAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT COALESCE(pg_total_relation_size(to_regclass(@name)), 0)");
+        command.Parameters.AddWithValue("name", Partition);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long> CountOldAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""SELECT count(*) FROM events WHERE "timestamp" < @cutoff""");
+        command.Parameters.AddWithValue("cutoff", cutoff);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Inserts one event at a time (each its own transaction) for a baseline period, then runs the operation and keeps
+    /// inserting until it ends; returns how long it took, the WAL written meanwhile and the insert latencies.
+    /// </summary>
+    public async Task<Measurement> MeasureAsync(Func<Task> operation, CancellationToken ct)
+    {
+        var before = new List<double>();
+        var during = new List<double>();
+        var phase = 0; // 0 baseline, 1 during, 2 stop
+        using var insertsDone = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var inserter = Task.Run(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO events (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
+                                    organisation_id, entities, detail)
+                VALUES (nextval('event_id_seq'), now(), now(), 1, 0, 0, false, 'Update location', @organisation,
+                        '{"organisation":{"id":4711}}', '{"id":3,"name":"Vodafone"}')
+                """, connection);
+            var organisation = new NpgsqlParameter<long>("organisation", NpgsqlDbType.Bigint);
+            insert.Parameters.Add(organisation);
+            await insert.PrepareAsync(ct);
+            // Bounded in count as well as by the operation's end and the run's deadline.
+            for (var i = 0; i < 2_000_000 && Volatile.Read(ref phase) < 2; i++)
+            {
+                organisation.TypedValue = 1000 + (i % 1000);
+                var started = Stopwatch.GetTimestamp();
+                await insert.ExecuteNonQueryAsync(ct);
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                (Volatile.Read(ref phase) == 0 ? before : during).Add(ms);
+            }
+        }, ct);
+
+        await Task.Delay(Baseline, ct);
+        var walBefore = await WalLsnAsync(ct);
+        Volatile.Write(ref phase, 1);
+        var stopwatch = Stopwatch.StartNew();
+        await operation();
+        var elapsed = stopwatch.Elapsed;
+        Volatile.Write(ref phase, 2);
+        await inserter;
+        var wal = await WalDiffAsync(walBefore, ct);
+        return new Measurement(elapsed, wal, Latencies.Of(before), Latencies.Of(during));
+    }
+
+    private async Task<string> WalLsnAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT pg_current_wal_lsn()::text");
+        return (string)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private async Task<long> WalDiffAsync(string from, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), @from::pg_lsn)::bigint");
+        command.Parameters.AddWithValue("from", from);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
