@@ -29,6 +29,9 @@ PG_SOCKETS=""
 PG_LOG=""
 PG_STARTED_HERE=0
 APP_PID=""
+APP_URL=""
+DEV_PRODUCER_ID=""
+DEV_PRODUCER_TOKEN=""
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -186,6 +189,7 @@ cleanup() {
     trap '' INT TERM
     trap - EXIT
     if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then
+        revoke_dev_producer
         say "stopping EventService"
         kill -TERM "$APP_PID" 2>/dev/null || true
         wait "$APP_PID" 2>/dev/null || true
@@ -225,12 +229,22 @@ wait_until_ready() {
     return 1
 }
 
-create_producer_token() {
+# Creates this run's development producer; sets DEV_PRODUCER_ID and DEV_PRODUCER_TOKEN (empty on failure).
+create_dev_producer() {
     local url="$1" response
     response="$(curl -s --max-time 10 -X POST "$url/api/v1/admin/producers" \
         -H "Authorization: Bearer $Admin__ApiKey" -H 'Content-Type: application/json' \
-        -d '{"name":"dev-all-sources","sources":[0,1,2],"organisation_id":null}' || true)"
-    printf '%s' "$response" | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p'
+        -d '{"name":"dev-all-sources (run.sh)","sources":[0,1,2],"organisation_id":null}' || true)"
+    DEV_PRODUCER_TOKEN="$(printf '%s' "$response" | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')"
+    DEV_PRODUCER_ID="$(printf '%s' "$response" | sed -n 's/.*"id"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p')"
+}
+
+# The development producer lives as long as this run: revoke it before the app stops.
+revoke_dev_producer() {
+    [[ -n "$DEV_PRODUCER_ID" && -n "$APP_URL" ]] || return 0
+    curl -s -o /dev/null --max-time 5 -X DELETE "$APP_URL/api/v1/admin/producers/$DEV_PRODUCER_ID" \
+        -H "Authorization: Bearer $Admin__ApiKey" || true
+    DEV_PRODUCER_ID=""
 }
 
 print_banner() {
@@ -244,7 +258,7 @@ print_banner() {
 EOF
     if [[ -n "$token" ]]; then
         cat <<EOF
-    Producer:    $token   (dev-all-sources)
+    Producer:    $token   (dev-all-sources, revoked when run.sh stops)
 
   Post an event:
     curl -s -X POST $url$EVENTS_PATH -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"timestamp":"$now","alert":false,"description":"hello from run.sh","event_type":{"id":1},"event_source":{"id":0},"event_severity":{"id":0},"organisation":{"id":1,"name":"Dev"}}'
@@ -266,6 +280,8 @@ main() {
     export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
     export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
     export Admin__ApiKey="${Admin__ApiKey:-esa_$(random_base64url 32)}"
+    # Signs the organisations' auth tokens; per run, so tokens from an earlier run stop working (clients re-authenticate).
+    export Jwt__SigningKey="${Jwt__SigningKey:-$(random_base64url 48)}"
 
     setup_database
 
@@ -277,18 +293,22 @@ main() {
     dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")" &
     APP_PID=$!
 
-    local url token=""
+    local url
     url="$(local_url)"
     wait_until_ready "$url" || true
     # Without the app there is nothing to announce: fall through to wait for its exit status.
     if kill -0 "$APP_PID" 2>/dev/null; then
-        token="$(create_producer_token "$url")"
-        print_banner "$url" "$token"
+        APP_URL="$url"
+        create_dev_producer "$url"
+        print_banner "$url" "$DEV_PRODUCER_TOKEN"
     fi
 
     local status=0
     wait "$APP_PID" || status=$?
     APP_PID=""
+APP_URL=""
+DEV_PRODUCER_ID=""
+DEV_PRODUCER_TOKEN=""
     exit "$status"
 }
 
