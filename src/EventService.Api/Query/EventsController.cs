@@ -35,7 +35,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
         ListAsync(new EventScope(OrganisationId), parameters, ct);
 
     /// <summary>The events of one endpoint (device) of the caller's organisation; an unknown id answers an empty list.</summary>
-    /// <param name="endpointId">The endpoint id.</param>
+    /// <param name="endpointId" example="90001">The endpoint id.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign endpoint).</response>
     /// <response code="400">A non-numeric endpoint id, an unknown sort field, or a bad page.</response>
     /// <response code="422">A malformed q.</response>
@@ -49,7 +49,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
             : Task.FromResult(problem);
 
     /// <summary>The events of one SIM of the caller's organisation; an unknown id answers an empty list.</summary>
-    /// <param name="simId">The SIM id.</param>
+    /// <param name="simId" example="700001">The SIM id.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign SIM).</response>
     /// <response code="400">A non-numeric SIM id, an unknown sort field, or a bad page.</response>
     /// <response code="422">A malformed q.</response>
@@ -64,7 +64,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
 
     /// <summary>The events of one user of the caller's organisation; <c>my</c> is the caller's own user.</summary>
     /// <remarks>An application token acts for no user, so <c>/api/v1/user/my/event</c> answers an empty list.</remarks>
-    /// <param name="userId">The user id, or <c>my</c>.</param>
+    /// <param name="userId" example="123">The user id, or <c>my</c>.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign user).</response>
     /// <response code="400">A non-numeric user id, an unknown sort field, or a bad page.</response>
     /// <response code="422">A malformed q.</response>
@@ -86,7 +86,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
     }
 
     /// <summary>One event of the caller's organisation, in emnify's shape.</summary>
-    /// <param name="id">The event id (64-bit).</param>
+    /// <param name="id" example="351732524384257">The event id (64-bit).</param>
     /// <response code="200">The event.</response>
     /// <response code="404">No such event in the caller's organisation.</response>
     [HttpGet("api/v1/event/{id:long}")]
