@@ -8,7 +8,8 @@ namespace EventService.Bench;
 /// <summary>
 /// A private PostgreSQL cluster from the local server binaries (15 or later) in a temporary directory, listening on
 /// 127.0.0.1 only, run as the postgres user when this process is root; stopped and removed on dispose. PostgreSQL's
-/// default settings are kept (durable commits, full-page writes), as a production server would have them.
+/// default settings are kept (durable commits, full-page writes), as a production server would have them, except
+/// max_connections = 200 (the ingest benchmark's 64 pgbench clients next to the service's idle pool).
 /// </summary>
 public sealed class ThrowawayCluster : IAsyncDisposable
 {
@@ -51,7 +52,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         }.ConnectionString);
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", cluster.DataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"], asPostgres, root, ct);
         await File.AppendAllTextAsync(Path.Combine(cluster.DataDir, "postgresql.conf"),
-            $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{root}'\n", ct);
+            $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{root}'\nmax_connections = 200\n", ct);
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", cluster.DataDir, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start"], asPostgres, root, ct);
         return cluster;
     }

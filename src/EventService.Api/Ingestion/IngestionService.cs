@@ -18,10 +18,13 @@ public enum ItemStatus
 /// <summary>What became of one posted item. <paramref name="Event"/> is set for accepted items.</summary>
 public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, StoredEvent? Event, DateTimeOffset? Timestamp);
 
-/// <summary>Validates posted items in the domain, then commits the good ones and quarantines the rest in one transaction.</summary>
+/// <summary>
+/// Validates posted items in the domain, then commits the good ones and quarantines the rest in one transaction,
+/// shared with other requests' by the group commit.
+/// </summary>
 public sealed partial class IngestionService(
     CatalogProvider catalog,
-    EventWriter writer,
+    GroupCommitWriter writer,
     TimeProvider time,
     IOptions<IngestionOptions> ingestionOptions,
     IOptions<RetentionOptions> retentionOptions,

@@ -8,13 +8,19 @@ namespace EventService.Api.Storage;
 /// <summary>A rejected item on its way to the quarantine.</summary>
 public sealed record QuarantineEntry(int ItemIndex, long? EventId, string ErrorsJson, string Payload, bool PayloadTruncated);
 
+/// <summary>
+/// One request's share of a write: its validated events (no two with the same id and timestamp), its rejected
+/// items, and who posted them when.
+/// </summary>
+public sealed record WritePart(IReadOnlyList<ValidatedEvent> Events, IReadOnlyList<QuarantineEntry> Rejected, long? ProducerId, DateTimeOffset ReceivedAt);
+
 /// <summary>What became of one event handed to the writer.</summary>
 /// <param name="Id">The producer's id, or the one the service assigned.</param>
 /// <param name="Inserted">False when an event with the same id and timestamp was already stored.</param>
 public readonly record struct WriteOutcome(long Id, bool Inserted);
 
 /// <summary>
-/// Writes a batch of validated events and the batch's rejected items in one transaction, one statement each:
+/// Writes the validated events and rejected items of one or more requests in one transaction, one statement each:
 /// an <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING</c> that assigns missing ids and reports
 /// which rows were new. COPY cannot say ON CONFLICT or RETURNING, so the array-parameter insert is the fast path here.
 /// </summary>
@@ -26,24 +32,24 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             SELECT u.ord, COALESCE(u.id, nextval('event_id_seq')) AS id, u.ts, u.event_type_id, u.severity, u.source,
                    u.alert, u.description, u.organisation_id, u.user_id, u.endpoint_id, u.sim_id, u.imsi_id,
                    u.iccid, u.imsi, u.imei, u.ip_address, u.user_name, u.endpoint_name, u.tags, u.network,
-                   u.country, u.rat_type, u.entities, u.detail, u.extra
+                   u.country, u.rat_type, u.entities, u.detail, u.extra, u.received_at, u.producer_id
             FROM unnest(@id, @ts, @event_type_id, @severity, @source, @alert, @description, @organisation_id,
                         @user_id, @endpoint_id, @sim_id, @imsi_id, @iccid, @imsi, @imei, @ip_address,
                         @user_name, @endpoint_name, @tags, @network, @country, @rat_type,
-                        @entities, @detail, @extra)
+                        @entities, @detail, @extra, @received_at, @producer_id)
                  WITH ORDINALITY AS u(id, ts, event_type_id, severity, source, alert, description, organisation_id,
                                       user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
                                       user_name, endpoint_name, tags, network, country, rat_type,
-                                      entities, detail, extra, ord)
+                                      entities, detail, extra, received_at, producer_id, ord)
         ), ins AS (
             INSERT INTO events (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
                                 organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
                                 user_name, endpoint_name, tags, network, country, rat_type,
                                 entities, detail, extra, producer_id)
-            SELECT id, ts, @received_at, event_type_id, severity, source, alert, description,
+            SELECT id, ts, received_at, event_type_id, severity, source, alert, description,
                    organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
                    user_name, endpoint_name, tags, network, country, rat_type,
-                   entities, detail, extra, @producer_id
+                   entities, detail, extra, producer_id
             FROM src
             ORDER BY id, ts -- one lock order for overlapping batches, so redeliveries do not deadlock
             ON CONFLICT DO NOTHING
@@ -73,9 +79,9 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
     private const string InsertQuarantine =
         """
         INSERT INTO quarantine (received_at, producer_id, item_index, event_id, errors, payload, payload_truncated)
-        SELECT @received_at, @producer_id, u.item_index, u.event_id, u.errors, u.payload, u.payload_truncated
-        FROM unnest(@item_index, @event_id, @errors, @payload, @payload_truncated)
-             AS u(item_index, event_id, errors, payload, payload_truncated)
+        SELECT u.received_at, u.producer_id, u.item_index, u.event_id, u.errors, u.payload, u.payload_truncated
+        FROM unnest(@received_at, @producer_id, @item_index, @event_id, @errors, @payload, @payload_truncated)
+             AS u(received_at, producer_id, item_index, event_id, errors, payload, payload_truncated)
         """;
 
     // Every write that adds to the quarantine keeps it within its bound, so a flood of bad items cannot grow it.
@@ -90,63 +96,98 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
     /// Returns one outcome per event, in order. Throws when nothing was committed.
     /// </summary>
     public async Task<WriteOutcome[]> WriteAsync(
-        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct)
+        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct) =>
+        (await WriteAsync([new WritePart(events, rejected, producerId, receivedAt)], ct))[0];
+
+    /// <summary>
+    /// Commits the parts of several requests in one transaction. An event whose id and timestamp an earlier part
+    /// of the same call already holds is reported as a duplicate of it. Returns one outcome array per part, in
+    /// order; throws when nothing was committed.
+    /// </summary>
+    public async Task<WriteOutcome[][]> WriteAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
     {
         try
         {
-            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
+            return await WriteOnceAsync(parts, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected)
         {
             // Two batches renaming the same organisations in another order: nothing was committed, try once more.
-            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
+            return await WriteOnceAsync(parts, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.TableName is "events")
         {
             // No partition for a timestamp inside the window: the daily maintenance has not run yet (a host
             // that slept, a clock that jumped). Create what is missing and try once more.
             await partitions.EnsurePartitionsAsync(time.GetUtcNow(), ct);
-            return await WriteOnceAsync(events, rejected, producerId, receivedAt, ct);
+            return await WriteOnceAsync(parts, ct);
         }
     }
 
-    private async Task<WriteOutcome[]> WriteOnceAsync(
-        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct)
+    private async Task<WriteOutcome[][]> WriteOnceAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
     {
+        var outcomes = new WriteOutcome[parts.Count][];
+        var rows = new List<Row>();
+        var rejected = new List<(WritePart Part, QuarantineEntry Entry)>();
+        var seen = new Dictionary<(long, DateTimeOffset), int>();
+        for (var p = 0; p < parts.Count; p++)
+        {
+            var part = parts[p];
+            outcomes[p] = new WriteOutcome[part.Events.Count];
+            for (var i = 0; i < part.Events.Count; i++)
+            {
+                var e = part.Events[i];
+                if (e.Id is { } id && !seen.TryAdd((id, e.Timestamp), p))
+                {
+                    // Another request of this transaction holds the same event: its row decides, this one is a duplicate.
+                    outcomes[p][i] = new WriteOutcome(id, false);
+                    continue;
+                }
+
+                rows.Add(new Row(e, part, p, i));
+            }
+
+            foreach (var entry in part.Rejected)
+            {
+                rejected.Add((part, entry));
+            }
+        }
+
+        if (rows.Count == 0 && rejected.Count == 0)
+        {
+            return outcomes;
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using var batch = new NpgsqlBatch(connection, tx);
 
-        if (events.Count > 0)
+        if (rows.Count > 0)
         {
-            var (orgIds, orgNames) = Organisations(events);
-            batch.BatchCommands.Add(OrganisationsCommand(InsertOrganisations, orgIds, orgNames, receivedAt));
-            batch.BatchCommands.Add(OrganisationsCommand(RenameOrganisations, orgIds, orgNames, receivedAt));
-            batch.BatchCommands.Add(EventsCommand(events, receivedAt, producerId));
+            var now = rows.Max(r => r.Part.ReceivedAt);
+            var (orgIds, orgNames) = Organisations(rows);
+            batch.BatchCommands.Add(OrganisationsCommand(InsertOrganisations, orgIds, orgNames, now));
+            batch.BatchCommands.Add(OrganisationsCommand(RenameOrganisations, orgIds, orgNames, now));
+            batch.BatchCommands.Add(EventsCommand(rows));
         }
 
         if (rejected.Count > 0)
         {
-            batch.BatchCommands.Add(QuarantineCommand(rejected, receivedAt, producerId));
+            batch.BatchCommands.Add(QuarantineCommand(rejected));
             var trim = new NpgsqlBatchCommand(TrimQuarantine);
             trim.Parameters.Add(new NpgsqlParameter<int>("keep", options.Value.QuarantineMaxRows));
             batch.BatchCommands.Add(trim);
         }
 
-        var outcomes = new WriteOutcome[events.Count];
-        if (batch.BatchCommands.Count == 0)
-        {
-            return outcomes;
-        }
-
         await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
-            if (events.Count > 0)
+            if (rows.Count > 0)
             {
-                var i = 0;
+                var k = 0;
                 while (await reader.ReadAsync(ct))
                 {
-                    outcomes[i++] = new WriteOutcome(reader.GetInt64(0), reader.GetBoolean(1));
+                    var row = rows[k++];
+                    outcomes[row.PartIndex][row.EventIndex] = new WriteOutcome(reader.GetInt64(0), reader.GetBoolean(1));
                 }
             }
         }
@@ -155,12 +196,15 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         return outcomes;
     }
 
+    private readonly record struct Row(ValidatedEvent Event, WritePart Part, int PartIndex, int EventIndex);
+
     /// <summary>Each organisation once, in id order, with the name of its newest event that names it.</summary>
-    private static (long[] Ids, string?[] Names) Organisations(IReadOnlyList<ValidatedEvent> events)
+    private static (long[] Ids, string?[] Names) Organisations(List<Row> rows)
     {
         var newest = new SortedDictionary<long, (DateTimeOffset At, string? Name)>();
-        foreach (var e in events)
+        foreach (var row in rows)
         {
+            var e = row.Event;
             if (!newest.TryGetValue(e.OrganisationId, out var known))
             {
                 newest[e.OrganisationId] = (e.Timestamp, e.OrganisationName);
@@ -183,9 +227,9 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         return command;
     }
 
-    private static NpgsqlBatchCommand EventsCommand(IReadOnlyList<ValidatedEvent> events, DateTimeOffset receivedAt, long? producerId)
+    private static NpgsqlBatchCommand EventsCommand(List<Row> rows)
     {
-        var n = events.Count;
+        var n = rows.Count;
         var id = new long?[n];
         var ts = new DateTimeOffset[n];
         var type = new int[n];
@@ -211,9 +255,11 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         var entities = new string[n];
         var detail = new string?[n];
         var extra = new string?[n];
+        var receivedAt = new DateTimeOffset[n];
+        var producer = new long?[n];
         for (var i = 0; i < n; i++)
         {
-            var e = events[i];
+            var e = rows[i].Event;
             id[i] = e.Id;
             ts[i] = e.Timestamp;
             type[i] = e.TypeId;
@@ -239,6 +285,8 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             entities[i] = e.EntitiesJson;
             detail[i] = e.DetailJson;
             extra[i] = e.ExtraJson;
+            receivedAt[i] = rows[i].Part.ReceivedAt;
+            producer[i] = rows[i].Part.ProducerId;
         }
 
         var command = new NpgsqlBatchCommand(InsertEvents);
@@ -268,22 +316,22 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         p.Add(new NpgsqlParameter<string[]>("entities", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = entities });
         p.Add(new NpgsqlParameter<string?[]>("detail", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = detail });
         p.Add(new NpgsqlParameter<string?[]>("extra", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = extra });
-        p.Add(new NpgsqlParameter<DateTimeOffset>("received_at", NpgsqlDbType.TimestampTz) { TypedValue = receivedAt });
-        p.Add(new NpgsqlParameter("producer_id", NpgsqlDbType.Bigint) { Value = (object?)producerId ?? DBNull.Value });
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = receivedAt });
+        p.Add(new NpgsqlParameter<long?[]>("producer_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = producer });
         return command;
     }
 
-    private static NpgsqlBatchCommand QuarantineCommand(IReadOnlyList<QuarantineEntry> rejected, DateTimeOffset receivedAt, long? producerId)
+    private static NpgsqlBatchCommand QuarantineCommand(List<(WritePart Part, QuarantineEntry Entry)> rejected)
     {
         var command = new NpgsqlBatchCommand(InsertQuarantine);
         var p = command.Parameters;
-        p.Add(new NpgsqlParameter<int[]>("item_index", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = rejected.Select(r => r.ItemIndex).ToArray() });
-        p.Add(new NpgsqlParameter<long?[]>("event_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.EventId).ToArray() });
-        p.Add(new NpgsqlParameter<string[]>("errors", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = rejected.Select(r => r.ErrorsJson).ToArray() });
-        p.Add(new NpgsqlParameter<string[]>("payload", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = rejected.Select(r => r.Payload).ToArray() });
-        p.Add(new NpgsqlParameter<bool[]>("payload_truncated", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = rejected.Select(r => r.PayloadTruncated).ToArray() });
-        p.Add(new NpgsqlParameter<DateTimeOffset>("received_at", NpgsqlDbType.TimestampTz) { TypedValue = receivedAt });
-        p.Add(new NpgsqlParameter("producer_id", NpgsqlDbType.Bigint) { Value = (object?)producerId ?? DBNull.Value });
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = rejected.Select(r => r.Part.ReceivedAt).ToArray() });
+        p.Add(new NpgsqlParameter<long?[]>("producer_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.Part.ProducerId).ToArray() });
+        p.Add(new NpgsqlParameter<int[]>("item_index", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = rejected.Select(r => r.Entry.ItemIndex).ToArray() });
+        p.Add(new NpgsqlParameter<long?[]>("event_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.Entry.EventId).ToArray() });
+        p.Add(new NpgsqlParameter<string[]>("errors", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = rejected.Select(r => r.Entry.ErrorsJson).ToArray() });
+        p.Add(new NpgsqlParameter<string[]>("payload", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = rejected.Select(r => r.Entry.Payload).ToArray() });
+        p.Add(new NpgsqlParameter<bool[]>("payload_truncated", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = rejected.Select(r => r.Entry.PayloadTruncated).ToArray() });
         return command;
     }
 }

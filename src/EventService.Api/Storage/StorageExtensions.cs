@@ -14,6 +14,11 @@ public static partial class StorageExtensions
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
             .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
+            .Validate(o => o.GroupCommitMaxEvents >= 1 && o.GroupCommitQueueCapacity >= 1 && o.DirectWriteMinEvents >= 1,
+                "Storage:GroupCommitMaxEvents, GroupCommitQueueCapacity and DirectWriteMinEvents must be positive.")
+            .Validate(o => o.GroupCommitWriters is >= 1 and <= 16, "Storage:GroupCommitWriters must lie between 1 and 16.")
+            .Validate(o => o.GroupCommitWindow >= TimeSpan.Zero && o.GroupCommitWindow <= TimeSpan.FromSeconds(1),
+                "Storage:GroupCommitWindow must lie between 00:00:00 and 00:00:01.")
             .ValidateOnStart();
 
         // Resolved lazily so that configuration added by a test host is seen.
@@ -37,6 +42,8 @@ public static partial class StorageExtensions
         builder.Services.AddSingleton<PartitionManager>();
         builder.Services.AddSingleton<QuarantineTrimmer>();
         builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddSingleton<GroupCommitWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<GroupCommitWriter>());
         return builder;
     }
 

@@ -15,4 +15,26 @@ public sealed class StorageOptions
 
     /// <summary>Most rows the quarantine of rejected items keeps; the oldest beyond it are removed by each retention round.</summary>
     public int QuarantineMaxRows { get; set; } = 100_000;
+
+    /// <summary>
+    /// Soft cap on the events one group commit takes: concurrent requests' events are written in one transaction
+    /// until this many are gathered (a request is never split, so a group may exceed it by one request).
+    /// </summary>
+    public int GroupCommitMaxEvents { get; set; } = 4000;
+
+    /// <summary>
+    /// How long a group commit waits for more requests after the first one arrived, when fewer than
+    /// <see cref="GroupCommitMaxEvents"/> are waiting. Zero takes just what is waiting (the previous commit's
+    /// duration is then the window).
+    /// </summary>
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How many group-commit writers run in parallel, each with its own connection and transaction.</summary>
+    public int GroupCommitWriters { get; set; } = 1;
+
+    /// <summary>Most requests waiting for a group commit; further requests wait for room (backpressure).</summary>
+    public int GroupCommitQueueCapacity { get; set; } = 1024;
+
+    /// <summary>Requests with at least this many events (valid and rejected) skip the group commit and write in a transaction of their own.</summary>
+    public int DirectWriteMinEvents { get; set; } = 1000;
 }

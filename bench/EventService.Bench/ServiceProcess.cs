@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace EventService.Bench;
+
+/// <summary>
+/// The service as it runs in production: its Release build started as a child process with Production settings and
+/// logs at Warning, on a free loopback port; killed on dispose.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private ServiceProcess(Process process, Uri address, string adminKey)
+    {
+        this.process = process;
+        Address = address;
+        AdminKey = adminKey;
+    }
+
+    public Uri Address { get; }
+
+    public string AdminKey { get; }
+
+    public int Pid => process.Id;
+
+    public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct)
+    {
+        var root = RepositoryRoot();
+        var contentRoot = Path.Combine(root, "src", "EventService.Api", "bin", "Release", "net10.0");
+        var dll = Path.Combine(contentRoot, "EventService.Api.dll");
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"{dll} is missing: run the bench with `dotnet run -c Release`, which builds it.");
+        }
+
+        var port = FreePort();
+        var adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = contentRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { dll, "--contentRoot", contentRoot, "--urls", $"http://127.0.0.1:{port}" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__Events"] = connectionString;
+        start.Environment["Admin__ApiKey"] = adminKey;
+        start.Environment["Jwt__SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in Overrides())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Forward(e.Data);
+        process.ErrorDataReceived += (_, e) => Forward(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), adminKey);
+        await service.WaitReadyAsync(ct);
+        return service;
+    }
+
+    /// <summary>Service settings for an experiment, from EVENTSERVICE_BENCH_SET="Storage__GroupCommitWriters=2;...".</summary>
+    private static IEnumerable<(string, string)> Overrides() =>
+        (Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_SET") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .Select(kv => (kv[0], kv[1]));
+
+    private static void Forward(string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+        {
+            Console.Error.WriteLine($"  [service] {line}");
+        }
+    }
+
+    private async Task WaitReadyAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the service exited with {process.ExitCode} before it was ready");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("/health/ready", ct)).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the service did not become ready within 90 s");
+            }
+
+            await Task.Delay(250, ct);
+        }
+    }
+
+    /// <summary>A producer credential through the admin API that may post every source of any organisation.</summary>
+    public async Task<string> CreateProducerAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = Address };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", AdminKey);
+        var response = await http.PostAsJsonAsync("/api/v1/admin/producers", new { name = "bench", sources = new[] { 0, 1, 2 }, organisation_id = (long?)null }, ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) since start or the last <see cref="ResetPeak"/>, in bytes.</summary>
+    public long PeakRss() => StatusBytes("VmHWM:");
+
+    /// <summary>Resets the kernel's peak-RSS mark (needs root); returns false when it could not.</summary>
+    public bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{process.Id}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private long StatusBytes(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                var kb = line[field.Length..].Trim().Split(' ')[0];
+                return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EventService.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root (EventService.sln) above " + AppContext.BaseDirectory);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
