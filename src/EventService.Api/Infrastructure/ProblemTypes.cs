@@ -16,6 +16,7 @@ public static class ProblemTypes
     public const string NotFound = Prefix + "not-found";
     public const string InvalidQuery = Prefix + "invalid-query";
     public const string InvalidFilter = Prefix + "invalid-filter";
+    public const string RateLimited = Prefix + "rate-limited";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string Internal = Prefix + "internal";
 }

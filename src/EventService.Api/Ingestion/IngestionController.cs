@@ -1,21 +1,24 @@
 using System.Globalization;
-using System.Text.Unicode;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Unicode;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.Query;
+using EventService.Api.RateLimits;
 using EventService.Domain.Catalog;
 using EventService.Domain.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace EventService.Api.Ingestion;
 
+[EnableRateLimiting(RateLimitPolicies.Ingest)]
 [ApiController]
 [Route("api/v1/event")]
 [Tags("Ingest")]

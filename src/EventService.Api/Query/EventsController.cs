@@ -5,13 +5,16 @@ using System.Text.Json;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
+using EventService.Api.RateLimits;
 using EventService.Domain.Queries;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace EventService.Api.Query;
 
 /// <summary>emnify's read API: the caller's organisation always comes from its auth token.</summary>
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Authorize(Policy = Policies.Organisation)]
 [Tags("Events")]
