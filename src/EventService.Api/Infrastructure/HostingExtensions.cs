@@ -28,6 +28,12 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddApiConventions(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        // On SIGTERM Kestrel stops accepting, in-flight requests and the background jobs get this long to finish.
+        builder.Services.AddOptions<HostOptions>().Configure(o =>
+            o.ShutdownTimeout = builder.Configuration.GetValue("Hosting:ShutdownTimeout", TimeSpan.FromSeconds(30)))
+            .Validate(o => o.ShutdownTimeout >= TimeSpan.Zero && o.ShutdownTimeout <= TimeSpan.FromMinutes(10),
+                "Hosting:ShutdownTimeout must lie between 00:00:00 and 00:10:00.")
+            .ValidateOnStart();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("traceId");
