@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog;
 
@@ -57,7 +58,14 @@ public static class HostingExtensions
             policy.AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate"]);
         }));
-        builder.Services.AddControllers()
+        builder.Services.AddControllers(options =>
+            {
+                // No endpoint takes a form; left in, MVC parses any form-typed body while binding and a malformed one
+                // throws (a 500) before the action can answer 415.
+                options.ValueProviderFactories.RemoveType<FormValueProviderFactory>();
+                options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+                options.ValueProviderFactories.RemoveType<FormFileValueProviderFactory>();
+            })
             .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
             .ConfigureApiBehaviorOptions(options =>
             {
