@@ -4,6 +4,7 @@ using EventService.Api.Infrastructure;
 using EventService.Api.Infrastructure.ApiDocs;
 using EventService.Api.Ingestion;
 using EventService.Api.Query;
+using EventService.Api.RateLimits;
 using EventService.Api.Retention;
 using EventService.Api.Storage;
 
@@ -14,6 +15,7 @@ builder.AddApiConventions();
 builder.AddStorage();
 builder.AddCatalog();
 builder.AddCredentials();
+builder.AddRateLimits();
 builder.AddIngestion();
 builder.AddEventQueries();
 builder.AddRetention();

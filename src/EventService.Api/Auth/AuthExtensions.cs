@@ -1,4 +1,5 @@
 using EventService.Api.Infrastructure;
+using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -72,6 +73,7 @@ public static class AuthExtensions
     public static WebApplication UseCredentials(this WebApplication app)
     {
         app.UseAuthentication();
+        app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that failed ones count too
         app.UseAuthorization();
         if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.ApiKey))
         {

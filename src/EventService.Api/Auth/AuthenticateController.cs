@@ -1,11 +1,14 @@
 using EventService.Api.Infrastructure;
+using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventService.Api.Auth;
 
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Tags("Authentication")]
 public sealed class AuthenticateController(EventsDbContext db, AuthTokens tokens) : ControllerBase

@@ -50,7 +50,7 @@ public sealed class CredentialAuthenticationHandler(
         var hash = Tokens.Hash(token);
         var producer = await db.Producers.AsNoTracking()
             .Where(p => p.TokenHash == hash && p.RevokedAt == null)
-            .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId })
+            .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
             .FirstOrDefaultAsync(Context.RequestAborted);
         if (producer is null)
         {
@@ -67,6 +67,12 @@ public sealed class CredentialAuthenticationHandler(
         if (producer.OrganisationId is { } org)
         {
             claims.Add(new Claim(CredentialClaims.OrganisationId, org.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (producer.SigningSecret is { } secret)
+        {
+            // Not a claim: the ingest endpoint checks the body's signature with it, and nothing else should see it.
+            Context.Features.Set(new ProducerSigningKey(secret));
         }
 
         return Success([.. claims]);

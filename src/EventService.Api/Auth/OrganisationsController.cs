@@ -1,12 +1,15 @@
 using System.ComponentModel.DataAnnotations;
 using EventService.Api.Infrastructure;
+using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventService.Api.Auth;
 
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Authorize(Policy = Policies.Admin)]
 [Tags("Admin")]

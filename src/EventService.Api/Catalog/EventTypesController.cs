@@ -1,9 +1,12 @@
 using EventService.Api.Auth;
+using EventService.Api.RateLimits;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace EventService.Api.Catalog;
 
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Route("api/v1/event/type")]
 [Tags("Catalog")]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog;
 
@@ -28,6 +29,12 @@ public static class HostingExtensions
     public static WebApplicationBuilder AddApiConventions(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        // On SIGTERM Kestrel stops accepting, in-flight requests and the background jobs get this long to finish.
+        builder.Services.AddOptions<HostOptions>().Configure(o =>
+            o.ShutdownTimeout = builder.Configuration.GetValue("Hosting:ShutdownTimeout", TimeSpan.FromSeconds(30)))
+            .Validate(o => o.ShutdownTimeout >= TimeSpan.Zero && o.ShutdownTimeout <= TimeSpan.FromMinutes(10),
+                "Hosting:ShutdownTimeout must lie between 00:00:00 and 00:10:00.")
+            .ValidateOnStart();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions.Remove("traceId");
@@ -51,7 +58,14 @@ public static class HostingExtensions
             policy.AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate"]);
         }));
-        builder.Services.AddControllers()
+        builder.Services.AddControllers(options =>
+            {
+                // No endpoint takes a form; left in, MVC parses any form-typed body while binding and a malformed one
+                // throws (a 500) before the action can answer 415.
+                options.ValueProviderFactories.RemoveType<FormValueProviderFactory>();
+                options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+                options.ValueProviderFactories.RemoveType<FormFileValueProviderFactory>();
+            })
             .AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower)
             .ConfigureApiBehaviorOptions(options =>
             {

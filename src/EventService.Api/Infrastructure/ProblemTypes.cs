@@ -12,10 +12,12 @@ public static class ProblemTypes
     public const string PayloadTooLarge = Prefix + "payload-too-large";
     public const string UnsupportedMediaType = Prefix + "unsupported-media-type";
     public const string Unauthorized = Prefix + "unauthorized";
+    public const string InvalidSignature = Prefix + "invalid-signature";
     public const string Forbidden = Prefix + "forbidden";
     public const string NotFound = Prefix + "not-found";
     public const string InvalidQuery = Prefix + "invalid-query";
     public const string InvalidFilter = Prefix + "invalid-filter";
+    public const string RateLimited = Prefix + "rate-limited";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string Internal = Prefix + "internal";
 }

@@ -1,21 +1,24 @@
 using System.Globalization;
-using System.Text.Unicode;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Unicode;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.Query;
+using EventService.Api.RateLimits;
 using EventService.Domain.Catalog;
 using EventService.Domain.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace EventService.Api.Ingestion;
 
+[EnableRateLimiting(RateLimitPolicies.Ingest)]
 [ApiController]
 [Route("api/v1/event")]
 [Tags("Ingest")]
@@ -23,7 +26,8 @@ public sealed class IngestionController(
     IngestionService ingestion,
     EventReader reader,
     CatalogProvider catalog,
-    IOptions<IngestionOptions> options) : ControllerBase
+    IOptions<IngestionOptions> options,
+    TimeProvider time) : ControllerBase
 {
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
@@ -43,7 +47,8 @@ public sealed class IngestionController(
     /// <response code="200">An array was processed: counts and one result per item. (A single event that was a
     /// duplicate also answers 200, with the stored event as the body.)</response>
     /// <response code="400">The body is not JSON, not an event object or array, or an empty array.</response>
-    /// <response code="401">No valid producer token or organisation auth token.</response>
+    /// <response code="401">No valid producer token or organisation auth token; or, for a producer that signs its
+    /// posts, a missing or wrong `webhook-signature` (type `invalid-signature`).</response>
     /// <response code="403">The credential may not post events (e.g. the admin key).</response>
     /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events.</response>
     /// <response code="415">The content type is not application/json.</response>
@@ -77,6 +82,13 @@ public sealed class IngestionController(
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
                 $"The body exceeds {limits.MaxBodyBytes} bytes; post fewer events per request.");
+        }
+
+        // Over the exact bytes received, before anything is parsed or written.
+        if (HttpContext.Features.Get<ProducerSigningKey>() is { } signing
+            && WebhookSignature.Verify(Request.Headers, body.Memory.Span, signing.Secret, time.GetUtcNow()) is { } failure)
+        {
+            return Problem(StatusCodes.Status401Unauthorized, ProblemTypes.InvalidSignature, "Invalid Signature", failure);
         }
 
         var json = body.Memory;

@@ -1,13 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
 using EventService.Api.Auth;
+using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventService.Api.Quarantine;
 
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Route("api/v1/admin/quarantine")]
 [Authorize(Policy = Policies.Admin)]

@@ -5,19 +5,24 @@ using System.Text.Json;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
+using EventService.Api.RateLimits;
+using EventService.Api.Retention;
 using EventService.Domain.Queries;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Query;
 
 /// <summary>emnify's read API: the caller's organisation always comes from its auth token.</summary>
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Authorize(Policy = Policies.Organisation)]
 [Tags("Events")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class EventsController(EventSearch search, CatalogProvider catalog) : ControllerBase
+public sealed class EventsController(EventSearch search, CatalogProvider catalog, IOptions<RetentionOptions> retention) : ControllerBase
 {
     /// <summary>The events of the caller's organisation: filtered by <c>q</c>, sorted by <c>sort</c>, paged.</summary>
     /// <remarks>
@@ -104,7 +109,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
 
     private async Task<IActionResult> ListAsync(EventScope scope, ListParameters parameters, CancellationToken ct)
     {
-        var parsed = EventQueryParser.Parse(parameters.Q, parameters.Sort, parameters.Page, parameters.PerPage);
+        var parsed = EventQueryParser.Parse(parameters.Q, parameters.Sort, parameters.Page, parameters.PerPage, retention.Value.Period);
         if (parsed.Query is not { } query)
         {
             return QueryProblem(parsed.Errors);
@@ -167,7 +172,7 @@ public sealed class ListParameters
     /// <c>description</c> (substring), <c>organisation</c>, <c>user</c>, <c>endpoint</c> (names), <c>tags</c>
     /// (substring), <c>ip_address</c>, <c>imei</c>, <c>iccid</c> (shorter than 20 digits: a prefix),
     /// <c>iccid_with_luhn</c>, <c>imsi</c>, <c>timestamp</c> (one whole UTC day), <c>from</c> and <c>until</c>
-    /// (<c>YYYY-MM-DDTHH:mm:ssZ</c>, only together), <c>network</c> (operator name), <c>rat</c> (PDP RAT type),
+    /// (<c>YYYY-MM-DDTHH:mm:ssZ</c>, only together, at most the retention period apart), <c>network</c> (operator name), <c>rat</c> (PDP RAT type),
     /// <c>country</c> (name). <c>type</c>, <c>endpoint</c>, <c>iccid</c>, <c>iccid_with_luhn</c>, <c>network</c>,
     /// <c>rat</c> and <c>country</c> take up to 6 values joined by <c>|</c> (OR). Names compare case-insensitively.
     /// </summary>

@@ -1,12 +1,15 @@
 using EventService.Api.Auth;
+using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Retention;
 
+[EnableRateLimiting(RateLimitPolicies.Read)]
 [ApiController]
 [Route("api/v1/admin/retention")]
 [Authorize(Policy = Policies.Admin)]

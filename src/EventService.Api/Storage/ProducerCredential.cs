@@ -13,6 +13,13 @@ public sealed class ProducerCredential
 
     public long? OrganisationId { get; set; }
 
+    /// <summary>
+    /// The Standard Webhooks secret its posts are signed with, when it signs them. Kept as it is, unlike the token:
+    /// checking an HMAC needs the key itself, and a hash of it could not recompute the signature.
+    /// </summary>
+    // REVIEW: plain bytes in the database; encrypting them at rest (ASP.NET Data Protection, a KMS) is left for later.
+    public byte[]? SigningSecret { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? RevokedAt { get; set; }

@@ -19,6 +19,10 @@ public static partial class StorageExtensions
             .Validate(o => o.GroupCommitWriters is >= 1 and <= 16, "Storage:GroupCommitWriters must lie between 1 and 16.")
             .Validate(o => o.GroupCommitWindow >= TimeSpan.Zero && o.GroupCommitWindow <= TimeSpan.FromSeconds(1),
                 "Storage:GroupCommitWindow must lie between 00:00:00 and 00:00:01.")
+            .Validate(o => o.ConnectTimeout >= TimeSpan.FromSeconds(1) && o.ConnectTimeout <= TimeSpan.FromMinutes(5),
+                "Storage:ConnectTimeout must lie between 00:00:01 and 00:05:00.")
+            .Validate(o => o.CommandTimeout >= TimeSpan.FromSeconds(1) && o.CommandTimeout <= TimeSpan.FromHours(1),
+                "Storage:CommandTimeout must lie between 00:00:01 and 01:00:00.")
             .ValidateOnStart();
 
         // Resolved lazily so that configuration added by a test host is seen.
@@ -31,7 +35,8 @@ public static partial class StorageExtensions
                     "ConnectionStrings:Events is not set. Set ConnectionStrings__Events, or start the service with ./run.sh, which starts a local PostgreSQL.");
             }
 
-            return new NpgsqlDataSourceBuilder(connectionString)
+            var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value;
+            return new NpgsqlDataSourceBuilder(WithTimeouts(connectionString, options))
                 .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
                 .Build();
         });
@@ -45,6 +50,29 @@ public static partial class StorageExtensions
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<GroupCommitWriter>());
         return builder;
+    }
+
+    /// <summary>
+    /// The connection string with our timeouts where it sets none: Npgsql would wait 15 seconds for a connection, so
+    /// that with PostgreSQL down or the pool exhausted a request would hang instead of answering 503 quickly.
+    /// </summary>
+    internal static string WithTimeouts(string connectionString, StorageOptions options)
+    {
+        // Npgsql's own builder reports every keyword as present, so look at what was written.
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!written.Overlaps(["timeout", "connecttimeout", "connectiontimeout"]))
+        {
+            builder.Timeout = (int)Math.Ceiling(options.ConnectTimeout.TotalSeconds);
+        }
+
+        if (!written.Contains("commandtimeout"))
+        {
+            builder.CommandTimeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>

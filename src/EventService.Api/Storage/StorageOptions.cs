@@ -10,6 +10,18 @@ public sealed class StorageOptions
     /// <summary>How long startup waits for PostgreSQL to accept connections before giving up.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long opening a connection, or waiting for a free one in the pool, may take before the request answers 503
+    /// (Npgsql's <c>Timeout</c>; its own default is 15 seconds). Used when the connection string does not set it.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long one SQL command may run before it is cancelled (Npgsql's <c>Command Timeout</c>). Used when the
+    /// connection string does not set it.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How far ahead of today daily partitions of the events table are created.</summary>
     public TimeSpan PartitionLeadTime { get; set; } = TimeSpan.FromDays(3);
 

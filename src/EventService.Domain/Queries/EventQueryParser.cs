@@ -36,11 +36,12 @@ public static class EventQueryParser
 
     private static readonly IReadOnlyList<SortKey> DefaultSort = [new SortKey(SortField.Id, Descending: false)];
 
-    public static EventQueryResult Parse(string? q, string? sort, string? page, string? perPage)
+    /// <param name="maxSpan">The longest <c>from</c>..<c>until</c> range (the service passes its retention period); null for no limit.</param>
+    public static EventQueryResult Parse(string? q, string? sort, string? page, string? perPage, TimeSpan? maxSpan = null)
     {
         var errors = new List<QueryError>();
         var filterText = q?.Trim() ?? "";
-        var filter = ParseFilter(filterText, errors);
+        var filter = ParseFilter(filterText, maxSpan, errors);
         var sortKeys = ParseSort(sort, errors);
         var pageNumber = ParseInt(page, "page", errors) switch
         {
@@ -67,7 +68,7 @@ public static class EventQueryParser
 
     // filter
 
-    private static EventFilter? ParseFilter(string text, List<QueryError> errors)
+    private static EventFilter? ParseFilter(string text, TimeSpan? maxSpan, List<QueryError> errors)
     {
         if (text.Length == 0)
         {
@@ -215,6 +216,10 @@ public static class EventQueryParser
             if (f > u)
             {
                 errors.Add(FilterError($"'from' {TimestampParser.Format(f)} is after 'until' {TimestampParser.Format(u)}"));
+            }
+            else if (maxSpan is { } max && u - f > max)
+            {
+                errors.Add(FilterError($"'from' and 'until' may lie at most {Span(max)} apart (the retention period), not {Span(u - f)}"));
             }
 
             filter = filter with { From = f, Until = u, UntilExclusive = false };
@@ -526,6 +531,9 @@ public static class EventQueryParser
     }
 
     // shared
+
+    private static string Span(TimeSpan span) =>
+        span.Ticks % TimeSpan.TicksPerDay == 0 ? $"{span.Days} days" : span.ToString("c", CultureInfo.InvariantCulture);
 
     private static QueryError FilterError(string message) => new(QueryErrorKind.Filter, "q", message);
 

@@ -71,6 +71,7 @@ public sealed class FilterTests(ApiFixture fixture, ITestOutputHelper output) : 
     [InlineData("type:1|2|3|4|5|6|7", "6")]
     [InlineData("ip_address:not-an-ip", "ip_address")]
     [InlineData("severity", "severity")]
+    [InlineData("from:2026-10-01T00:00:00Z,until:2026-11-20T00:00:00Z", "30 days")]
     public async Task A_malformed_q_is_a_422_naming_the_bad_part(string q, string named)
     {
         var response = await Acme.GetAsync("/api/v1/event?q=" + Uri.EscapeDataString(q));

@@ -577,6 +577,20 @@ public sealed class EventQueryParserTests
     }
 
     [Fact]
+    public void From_and_until_may_span_at_most_the_given_limit()
+    {
+        var limit = TimeSpan.FromDays(30);
+        Assert.NotNull(EventQueryParser.Parse("from:2021-10-01T00:00:00Z,until:2021-10-31T00:00:00Z", null, null, null, limit).Query);
+
+        var result = EventQueryParser.Parse("from:2021-10-01T00:00:00Z,until:2021-10-31T00:00:01Z", null, null, null, limit);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(QueryErrorKind.Filter, error.Kind);
+        Assert.Contains("30 days", error.Message);
+        Assert.NotNull(EventQueryParser.Parse("from:2001-01-01T00:00:00Z,until:2021-10-31T00:00:00Z", null, null, null).Query);
+    }
+
+    [Fact]
     public void From_without_until_is_an_error()
     {
         var error = FilterError("from:2021-10-27T11:59:29Z");

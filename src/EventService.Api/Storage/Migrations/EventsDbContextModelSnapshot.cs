@@ -197,6 +197,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
 
+                    b.Property<byte[]>("SigningSecret")
+                        .HasColumnType("bytea")
+                        .HasColumnName("signing_secret");
+
                     b.PrimitiveCollection<short[]>("Sources")
                         .IsRequired()
                         .HasColumnType("smallint[]")
