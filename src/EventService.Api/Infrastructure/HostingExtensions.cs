@@ -82,6 +82,7 @@ public static class HostingExtensions
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHeaderLimits();
         app.UseCors();
         return app;
     }

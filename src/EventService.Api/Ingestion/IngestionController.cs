@@ -88,6 +88,7 @@ public sealed class IngestionController(
         if (HttpContext.Features.Get<ProducerSigningKey>() is { } signing
             && WebhookSignature.Verify(Request.Headers, body.Memory.Span, signing.Secret, time.GetUtcNow()) is { } failure)
         {
+            Response.Headers.WWWAuthenticate = "Bearer";
             return Problem(StatusCodes.Status401Unauthorized, ProblemTypes.InvalidSignature, "Invalid Signature", failure);
         }
 

@@ -45,6 +45,7 @@ public sealed class GeneratedInputTests(ApiFixture fixture, ITestOutputHelper ou
     {
         var random = new Random(Seed);
         using var producer = await ProducerClientAsync();
+        using var organisation = await OrganisationClientAsync(4711); // may post source API events of its own organisation only
         var samples = SampleBatch();
         var count = await CountEventsAsync();
         var statuses = new Dictionary<int, int>();
@@ -58,7 +59,7 @@ public sealed class GeneratedInputTests(ApiFixture fixture, ITestOutputHelper ou
                 content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             }
 
-            var response = await producer.PostAsync("/api/v1/event", content);
+            var response = await (i % 5 == 4 ? organisation : producer).PostAsync("/api/v1/event", content);
             var text = await response.Content.ReadAsStringAsync();
             var status = (int)response.StatusCode;
             statuses[status] = statuses.GetValueOrDefault(status) + 1;

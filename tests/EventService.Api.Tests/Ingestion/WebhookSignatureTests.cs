@@ -46,6 +46,7 @@ public sealed class WebhookSignatureTests(ApiFixture fixture, ITestOutputHelper 
     private async Task AssertRejectedAsync(HttpResponseMessage response)
     {
         await AssertProblemAsync(response, HttpStatusCode.Unauthorized, ProblemTypes.InvalidSignature);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
         Assert.Equal(0, await CountEventsAsync());
         Assert.Equal(0, await CountQuarantineAsync());
     }

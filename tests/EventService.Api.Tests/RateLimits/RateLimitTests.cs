@@ -117,6 +117,37 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Disabled_rate_limits_let_everything_through()
+    {
+        await using var unlimited = Fixture.CreateFactory(new Dictionary<string, string?>
+        {
+            ["RateLimits:Enabled"] = "false",
+            ["RateLimits:Read:PermitLimit"] = "1",
+            ["RateLimits:Read:Window"] = "01:00:00",
+            ["Retention:Enabled"] = "false",
+        });
+        using var admin = ApiFixture.Client(unlimited, Fixture.AdminKey);
+
+        for (var i = 0; i < Limit * 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/admin/producers")).StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("RateLimits:Ingest:PermitLimit", "0")]
+    [InlineData("RateLimits:Read:Window", "00:00:00")]
+    [InlineData("RateLimits:Read:Window", "2.00:00:00")]
+    public void Invalid_limits_stop_the_service_at_startup(string key, string value)
+    {
+        using var invalid = Fixture.CreateFactory(new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => invalid.Server);
+
+        Assert.Contains("RateLimits", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_endpoints_are_never_limited()
     {
         using var anonymous = ApiFixture.Client(limited, null);
