@@ -147,6 +147,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time the process has used (user + system), from /proc/pid/stat.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": field 3 is fields[0]
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
     private long StatusBytes(string field)
     {
         foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
