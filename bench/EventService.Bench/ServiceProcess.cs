@@ -9,8 +9,8 @@ using System.Text.Json.Nodes;
 namespace EventService.Bench;
 
 /// <summary>
-/// The service as it runs in production: its Release build started as a child process with Production settings and
-/// logs at Warning, on a free loopback port; killed on dispose.
+/// The service as it runs in production: its Release build (or the bench's own configuration) started as a child
+/// process with Production settings and logs at Warning, on a free loopback port; killed on dispose.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -32,11 +32,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct)
     {
         var root = RepositoryRoot();
-        var contentRoot = Path.Combine(root, "src", "EventService.Api", "bin", "Release", "net10.0");
+        // The service built alongside this bench: Release under `dotnet run -c Release`; Debug for CI's smoke run.
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var contentRoot = Path.Combine(root, "src", "EventService.Api", "bin", configuration, "net10.0");
         var dll = Path.Combine(contentRoot, "EventService.Api.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: run the bench with `dotnet run -c Release`, which builds it.");
+        }
+
+        if (configuration != "Release")
+        {
+            Console.Error.WriteLine($"note: measuring the {configuration} build of the service; figures need `dotnet run -c Release`");
         }
 
         var port = FreePort();
