@@ -9,8 +9,8 @@ using System.Text.Json.Nodes;
 namespace EventService.Bench;
 
 /// <summary>
-/// The service as it runs in production: its Release build started as a child process with Production settings and
-/// logs at Warning, on a free loopback port; killed on dispose.
+/// The service as it runs in production: its Release build (or the bench's own configuration) started as a child
+/// process with Production settings and logs at Warning, on a free loopback port; killed on dispose.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -32,11 +32,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct)
     {
         var root = RepositoryRoot();
-        var contentRoot = Path.Combine(root, "src", "EventService.Api", "bin", "Release", "net10.0");
+        // The service built alongside this bench: Release under `dotnet run -c Release`; Debug for CI's smoke run.
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var contentRoot = Path.Combine(root, "src", "EventService.Api", "bin", configuration, "net10.0");
         var dll = Path.Combine(contentRoot, "EventService.Api.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: run the bench with `dotnet run -c Release`, which builds it.");
+        }
+
+        if (configuration != "Release")
+        {
+            Console.Error.WriteLine($"note: measuring the {configuration} build of the service; figures need `dotnet run -c Release`");
         }
 
         var port = FreePort();
@@ -145,6 +152,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>CPU time the process has used (user + system), from /proc/pid/stat.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": field 3 is fields[0]
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
     }
 
     private long StatusBytes(string field)
