@@ -65,6 +65,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Admin__ApiKey"] = adminKey;
         start.Environment["Jwt__SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        // The benchmark measures what the service can take, not its per-credential rate limits.
+        start.Environment["RateLimits__Enabled"] = "false";
         foreach (var (key, value) in Overrides())
         {
             start.Environment[key] = value;
