@@ -11,8 +11,10 @@
 #   1. kills the service with SIGKILL and starts it again;
 #   2. restarts PostgreSQL with an immediate shutdown (no checkpoint: crash recovery);
 #   3. freezes PostgreSQL with SIGSTOP for a while, then SIGCONT.
-# Afterwards it prints acknowledged, stored, duplicates and lost, and exits non-zero unless lost = 0,
-# duplicates = 0 and the service is ready again. Loopback only; every loop is bounded in time.
+# After each fault, once the service is ready again, it checks that every event acknowledged so far is stored and
+# none twice, and prints acknowledged, stored, duplicates and lost per fault; it exits non-zero unless lost = 0 and
+# duplicates = 0 after every fault, no answer was a 500, and the service is ready again. Loopback only; every loop
+# is bounded in time.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +33,8 @@ APP_PID=""
 APP_DLL="$REPO/src/EventService.Api/bin/Release/net10.0/EventService.Api.dll"
 ADMIN_KEY="esa_faults_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 CLIENT_PIDS=()
+FAILED=0
+ACKED_TOTAL=0
 
 say() { printf 'faults: %s\n' "$*" >&2; }
 
@@ -147,34 +151,49 @@ main() {
     say "1. SIGKILL the service, start it again"
     kill -9 "$APP_PID"; wait "$APP_PID" 2>/dev/null || true
     start_app
-    wait_ready 90 || { say "the service did not come back"; exit 1; }
-
     sleep "$PHASE"
+    check "1. service killed (SIGKILL) and started again"
+
     say "2. restart PostgreSQL with an immediate shutdown"
     pg_ctl -m immediate stop >/dev/null
     sleep 1
     start_pg
-
     sleep "$PHASE"
+    check "2. PostgreSQL restarted after an immediate shutdown"
+
     say "3. freeze PostgreSQL (SIGSTOP) for ${FREEZE}s"
     local pm
     pm="$(postmaster_pid)"
     kill -STOP "$pm"; pkill -STOP -P "$pm" || true
     sleep "$FREEZE"
     kill -CONT "$pm"; pkill -CONT -P "$pm" || true
-
     sleep "$PHASE"
+    check "3. PostgreSQL frozen (SIGSTOP) for ${FREEZE} s"
+
     touch "$stop_file"
     say "stopping the clients"
     for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     CLIENT_PIDS=()
+    check "end: clients stopped"
 
-    local ready=no
-    wait_ready 30 && ready=yes
+    printf '\n| after | acknowledged | stored | duplicates | lost | ready again |\n|---|---|---|---|---|---|\n%s\n\n' "$(cat "$WORK/table.md")"
+    say "answers other than 2xx during the faults (000: no connection or no answer within 5 s):"
+    cat "$WORK"/clients/*.errors 2>/dev/null | sort | uniq -c | sed 's/^/    /' >&2 || true
+    say "(stored may exceed acknowledged: an event committed while its client had given up waiting is stored once and acknowledged on the retry, or never, when the run ended first)"
+    ((FAILED == 0)) || { say "FAILED: an acknowledged event was lost, an event was stored twice, or the service was not ready again"; exit 1; }
+    if grep -qx 500 "$WORK"/clients/*.errors 2>/dev/null; then say "FAILED: the service answered 500 during a fault"; exit 1; fi
+    ((ACKED_TOTAL > 0)) || { say "FAILED: nothing was acknowledged"; exit 1; }
+    say "passed"
+}
+
+# After a fault: once the service is ready again, every event acknowledged so far must be stored, and none twice.
+check() {
+    local name="$1" ready=no
+    wait_ready 60 && ready=yes
     cat "$WORK"/clients/*.acked 2>/dev/null | sort -n >"$WORK/acked.txt" || true
     chmod 644 "$WORK/acked.txt"
     local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1)
-    local result
+    local result acknowledged stored duplicates lost
     result="$("${psql[@]}" <<SQL
 CREATE TEMP TABLE acked (id bigint);
 \copy acked FROM '$WORK/acked.txt'
@@ -184,16 +203,11 @@ SELECT (SELECT count(*) FROM acked) || ' ' ||
        (SELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id));
 SQL
 )"
-    local acknowledged stored duplicates lost
     read -r acknowledged stored duplicates lost <<<"$(tail -n 1 <<<"$result")"
-    printf '\n| acknowledged | stored | duplicates | lost | ready again |\n|---|---|---|---|---|\n| %s | %s | %s | %s | %s |\n\n' \
-        "$acknowledged" "$stored" "$duplicates" "$lost" "$ready"
-    say "answers other than 2xx during the faults (000: no connection or no answer within 5 s):"
-    cat "$WORK"/clients/*.errors 2>/dev/null | sort | uniq -c | sed 's/^/    /' >&2 || true
-    say "(stored may exceed acknowledged: an event committed while its client had given up waiting is stored once and acknowledged on the retry, or never, when the run ended first)"
-    [[ "$lost" == 0 && "$duplicates" == 0 && "$ready" == yes && "$acknowledged" -gt 0 ]] || { say "FAILED"; exit 1; }
-    if grep -qx 500 "$WORK"/clients/*.errors 2>/dev/null; then say "FAILED: the service answered 500 during a fault"; exit 1; fi
-    say "passed"
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$acknowledged" "$stored" "$duplicates" "$lost" "$ready" >>"$WORK/table.md"
+    say "$name: acknowledged $acknowledged, stored $stored, duplicates $duplicates, lost $lost, ready $ready"
+    ACKED_TOTAL="$acknowledged"
+    [[ "$lost" == 0 && "$duplicates" == 0 && "$ready" == yes ]] || FAILED=1
 }
 
 main "$@"

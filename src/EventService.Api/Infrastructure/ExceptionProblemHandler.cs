@@ -30,6 +30,13 @@ public sealed partial class ExceptionProblemHandler(ILogger<ExceptionProblemHand
                 context.Response.StatusCode = 499;
                 return true;
 
+            case OperationCanceledException:
+                // Not the client's doing: the host is stopping and gave up on the write (which rolled back).
+                context.Response.Headers.RetryAfter = "5";
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemTypes.DatabaseUnavailable,
+                    "Service Unavailable", "The service is shutting down; retry shortly.");
+                return true;
+
             case var _ when IsDatabaseUnavailable(exception):
                 LogDatabaseUnavailable(exception.Message);
                 context.Response.Headers.RetryAfter = "5";

@@ -154,8 +154,9 @@ public sealed class IngestionController(
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(result.Event!, catalog.Current), StatusCodes.Status201Created);
             case ItemStatus.Duplicate:
-                var stored = await reader.FindAsync(result.Id!.Value, result.Timestamp!.Value, ct)
-                    ?? throw new InvalidOperationException($"Event {result.Id} was a duplicate but cannot be read back.");
+                // The body is the stored event; should it have gone meanwhile (retention), the one posted.
+                var posted = result.Event!;
+                var stored = await reader.FindAsync(posted.OrganisationId, posted.Id, posted.Timestamp, ct) ?? posted;
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
             default:

@@ -15,8 +15,8 @@ public enum ItemStatus
     Rejected,
 }
 
-/// <summary>What became of one posted item. <paramref name="Event"/> is set for accepted items.</summary>
-public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, StoredEvent? Event, DateTimeOffset? Timestamp);
+/// <summary>What became of one posted item. <paramref name="Event"/> is the item as it was (or would have been) stored, for accepted and duplicate items.</summary>
+public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, StoredEvent? Event);
 
 /// <summary>
 /// Validates posted items in the domain, then commits the good ones and quarantines the rest in one transaction,
@@ -45,7 +45,7 @@ public sealed partial class IngestionService(
         var toWrite = new List<ValidatedEvent>(items.Count);
         var toWriteIndex = new List<int>(items.Count);
         var rejected = new List<QuarantineEntry>();
-        var seen = new HashSet<(long, DateTimeOffset)>();
+        var seen = new HashSet<(long, DateTimeOffset, long)>();
 
         for (var i = 0; i < items.Count; i++)
         {
@@ -53,13 +53,13 @@ public sealed partial class IngestionService(
             if (outcome.Event is not { } valid)
             {
                 var errors = TextSanitizer.Clean(outcome.Errors);
-                results[i] = new ItemResult(i, outcome.Id, ItemStatus.Rejected, errors, null, null);
+                results[i] = new ItemResult(i, outcome.Id, ItemStatus.Rejected, errors, null);
                 rejected.Add(ToQuarantine(i, outcome.Id, errors, items[i], options.MaxQuarantinePayloadChars));
             }
-            else if (valid.Id is { } id && !seen.Add((id, valid.Timestamp)))
+            else if (valid.Id is { } id && !seen.Add((id, valid.Timestamp, valid.OrganisationId)))
             {
                 // The same event twice in one batch: the first is written, the rest are duplicates of it.
-                results[i] = new ItemResult(i, id, ItemStatus.Duplicate, null, null, valid.Timestamp);
+                results[i] = new ItemResult(i, id, ItemStatus.Duplicate, null, ToStored(valid, id, now, producerId));
             }
             else
             {
@@ -74,8 +74,8 @@ public sealed partial class IngestionService(
             var (id, inserted) = written[k];
             var index = toWriteIndex[k];
             results[index] = inserted
-                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, now, producerId), toWrite[k].Timestamp)
-                : new ItemResult(index, id, ItemStatus.Duplicate, null, null, toWrite[k].Timestamp);
+                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, now, producerId))
+                : new ItemResult(index, id, ItemStatus.Duplicate, null, ToStored(toWrite[k], id, now, producerId));
         }
 
         LogIngested(items.Count, written.Count(w => w.Inserted), rejected.Count, producerId);

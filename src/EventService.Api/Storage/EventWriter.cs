@@ -53,10 +53,10 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             FROM src
             ORDER BY id, ts -- one lock order for overlapping batches, so redeliveries do not deadlock
             ON CONFLICT DO NOTHING
-            RETURNING id, "timestamp"
+            RETURNING id, "timestamp", organisation_id
         )
         SELECT src.id, ins.id IS NOT NULL
-        FROM src LEFT JOIN ins ON ins.id = src.id AND ins."timestamp" = src.ts
+        FROM src LEFT JOIN ins ON ins.id = src.id AND ins."timestamp" = src.ts AND ins.organisation_id = src.organisation_id
         ORDER BY src.ord
         """;
 
@@ -129,7 +129,7 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         var outcomes = new WriteOutcome[parts.Count][];
         var rows = new List<Row>();
         var rejected = new List<(WritePart Part, QuarantineEntry Entry)>();
-        var seen = new Dictionary<(long, DateTimeOffset), int>();
+        var seen = new Dictionary<(long, DateTimeOffset, long), int>();
         for (var p = 0; p < parts.Count; p++)
         {
             var part = parts[p];
@@ -137,7 +137,7 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             for (var i = 0; i < part.Events.Count; i++)
             {
                 var e = part.Events[i];
-                if (e.Id is { } id && !seen.TryAdd((id, e.Timestamp), p))
+                if (e.Id is { } id && !seen.TryAdd((id, e.Timestamp, e.OrganisationId), p))
                 {
                     // Another request of this transaction holds the same event: its row decides, this one is a duplicate.
                     outcomes[p][i] = new WriteOutcome(id, false);

@@ -33,7 +33,9 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
             // The table is range-partitioned by day on timestamp (see the initial migration), so the
             // partition key is part of the primary key.
             e.ToTable("events");
-            e.HasKey(x => new { x.Id, x.Timestamp });
+            // An event is one organisation's: the same producer id and timestamp in two organisations are two events,
+            // so that no organisation learns from a duplicate answer that another has an event.
+            e.HasKey(x => new { x.Id, x.Timestamp, x.OrganisationId });
             e.Property(x => x.Id).ValueGeneratedNever();
             e.Property(x => x.Entities).HasColumnType("jsonb");
             e.Property(x => x.Detail).HasColumnType("jsonb");

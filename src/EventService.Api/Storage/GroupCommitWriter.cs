@@ -144,7 +144,7 @@ public sealed partial class GroupCommitWriter : IHostedService
 
             LogCommitted(group.Count, group.Sum(p => p.Size));
         }
-        catch (PostgresException ex) when (group.Count > 1)
+        catch (PostgresException ex) when (group.Count > 1 && IsCausedByData(ex))
         {
             // Nothing of the group was committed. The error belongs to one request's data (a constraint, a
             // trigger, a value PostgreSQL refuses): write each request on its own, so only that one fails.
@@ -162,6 +162,15 @@ public sealed partial class GroupCommitWriter : IHostedService
             }
         }
     }
+
+    /// <summary>
+    /// A data exception (22), an integrity violation (23) or a raised error (P0) belongs to some request's rows;
+    /// anything else (a restart, a timeout, no connection) would fail every request alike, so the group is not split.
+    /// </summary>
+    private static bool IsCausedByData(PostgresException ex) =>
+        ex.SqlState.StartsWith("22", StringComparison.Ordinal)
+        || ex.SqlState.StartsWith("23", StringComparison.Ordinal)
+        || ex.SqlState.StartsWith("P0", StringComparison.Ordinal);
 
     private async Task CommitAloneAsync(Pending pending)
     {

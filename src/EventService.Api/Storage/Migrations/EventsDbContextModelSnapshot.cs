@@ -279,6 +279,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("timestamp");
 
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
                     b.Property<bool>("Alert")
                         .HasColumnType("boolean")
                         .HasColumnName("alert");
@@ -340,10 +344,6 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("text")
                         .HasColumnName("network");
 
-                    b.Property<long>("OrganisationId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("organisation_id");
-
                     b.Property<long?>("ProducerId")
                         .HasColumnType("bigint")
                         .HasColumnName("producer_id");
@@ -380,7 +380,7 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_name");
 
-                    b.HasKey("Id", "Timestamp")
+                    b.HasKey("Id", "Timestamp", "OrganisationId")
                         .HasName("pk_events");
 
                     b.HasIndex("Iccid")
