@@ -98,7 +98,20 @@ public sealed partial class GroupCommitWriter : IHostedService
 
             if (group.Count > 0)
             {
-                await CommitAsync(group);
+                try
+                {
+                    await CommitAsync(group);
+                }
+                catch (Exception ex)
+                {
+                    // CommitAsync answers every request itself; should a bug slip past it, no request may wait
+                    // forever and the loop must live on.
+                    foreach (var pending in group)
+                    {
+                        pending.Completion.TrySetException(ex);
+                    }
+                }
+
                 group.Clear();
             }
         }
