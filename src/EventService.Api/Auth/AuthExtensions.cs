@@ -27,6 +27,8 @@ public static class AuthExtensions
             .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(1), "Jwt:Lifetime must be at least a minute.")
             .ValidateOnStart();
         builder.Services.AddSingleton<AuthTokens>();
+        builder.Services.AddSingleton<CredentialLookupCache>();
+        builder.Services.AddHostedService<RevocationListener>();
 
         builder.Services.AddAuthentication(BearerScheme)
             .AddPolicyScheme(BearerScheme, BearerScheme, options => options.ForwardDefaultSelector = context =>
@@ -99,13 +101,20 @@ public static class AuthExtensions
             return;
         }
 
-        var db = context.HttpContext.RequestServices.GetRequiredService<EventsDbContext>();
-        var live = await db.ApplicationTokens.AsNoTracking()
-            .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, context.HttpContext.RequestAborted);
-        if (!live)
+        var cache = context.HttpContext.RequestServices.GetRequiredService<CredentialLookupCache>();
+        if (!cache.IsApplicationTokenLive(tokenId, organisationId))
         {
-            context.Fail("The application token behind this auth token has been revoked.");
-            return;
+            var epoch = cache.Epoch;
+            var db = context.HttpContext.RequestServices.GetRequiredService<EventsDbContext>();
+            var live = await db.ApplicationTokens.AsNoTracking()
+                .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, context.HttpContext.RequestAborted);
+            if (!live)
+            {
+                context.Fail("The application token behind this auth token has been revoked.");
+                return;
+            }
+
+            cache.AddApplicationToken(tokenId, organisationId, epoch);
         }
 
         context.Principal = new System.Security.Claims.ClaimsPrincipal(AuthTokens.Identity(organisationId, tokenId, JwtScheme));

@@ -18,7 +18,8 @@ public sealed class CredentialAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptions<AdminOptions> admin,
-    EventsDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    EventsDbContext db,
+    CredentialLookupCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Credential";
 
@@ -48,13 +49,20 @@ public sealed class CredentialAuthenticationHandler(
         }
 
         var hash = Tokens.Hash(token);
-        var producer = await db.Producers.AsNoTracking()
-            .Where(p => p.TokenHash == hash && p.RevokedAt == null)
-            .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
-            .FirstOrDefaultAsync(Context.RequestAborted);
-        if (producer is null)
+        if (!cache.TryGetProducer(hash, out var producer))
         {
-            return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");
+            var epoch = cache.Epoch;
+            var found = await db.Producers.AsNoTracking()
+                .Where(p => p.TokenHash == hash && p.RevokedAt == null)
+                .Select(p => new ProducerIdentity(p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret))
+                .FirstOrDefaultAsync(Context.RequestAborted);
+            if (found is null)
+            {
+                return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");
+            }
+
+            cache.AddProducer(hash, found, epoch);
+            producer = found;
         }
 
         var claims = new List<Claim>

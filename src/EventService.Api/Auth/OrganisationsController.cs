@@ -15,7 +15,7 @@ namespace EventService.Api.Auth;
 [Tags("Admin")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class OrganisationsController(EventsDbContext db, TimeProvider time) : ControllerBase
+public sealed class OrganisationsController(EventsDbContext db, TimeProvider time, CredentialLookupCache cache) : ControllerBase
 {
     /// <summary>Creates an organisation (a tenant), or renames it when it exists.</summary>
     /// <response code="201">Created.</response>
@@ -99,6 +99,7 @@ public sealed class OrganisationsController(EventsDbContext db, TimeProvider tim
 
         token.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        await Revocations.PublishAsync(db, cache, CredentialLookupCache.ApplicationTokenRevoked(id), ct);
         return NoContent();
     }
 }

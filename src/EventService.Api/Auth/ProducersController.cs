@@ -16,7 +16,7 @@ namespace EventService.Api.Auth;
 [Tags("Admin")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class ProducersController(EventsDbContext db, TimeProvider time) : ControllerBase
+public sealed class ProducersController(EventsDbContext db, TimeProvider time, CredentialLookupCache cache) : ControllerBase
 {
     /// <summary>Creates a producer credential: a bearer token that may post events of the given sources.</summary>
     /// <remarks>
@@ -79,6 +79,7 @@ public sealed class ProducersController(EventsDbContext db, TimeProvider time) :
 
         producer.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        await Revocations.PublishAsync(db, cache, CredentialLookupCache.ProducerRevoked(id), ct);
         return NoContent();
     }
 }

@@ -1,0 +1,59 @@
+using Npgsql;
+
+namespace EventService.Api.Auth;
+
+/// <summary>
+/// Listens for credential revocations from every instance and tells the <see cref="CredentialLookupCache"/>. Its own
+/// unpooled connection, so it never takes a pool slot; while it is down the cache is off, and it reconnects.
+/// </summary>
+public sealed partial class RevocationListener(NpgsqlDataSource dataSource, CredentialLookupCache cache, ILogger<RevocationListener> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
+                connection.Notification += (_, e) => cache.Revoked(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {CredentialLookupCache.Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                cache.SetListening(true);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogLost(ex.Message);
+            }
+            finally
+            {
+                cache.SetListening(false);
+            }
+
+            try
+            {
+                // Reconnecting is about the network, not business time: real seconds.
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not hearing credential revocations ({Reason}); credentials are looked up on every request until it reconnects")]
+    private partial void LogLost(string reason);
+}
