@@ -15,8 +15,8 @@ public enum ItemStatus
     Rejected,
 }
 
-/// <summary>What became of one posted item. <paramref name="Event"/> is the item as it was (or would have been) stored, for accepted and duplicate items.</summary>
-public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, StoredEvent? Event);
+/// <summary>What became of one posted item. <paramref name="Event"/> is the validated item, for accepted and duplicate items.</summary>
+public sealed record ItemResult(int Index, long? Id, ItemStatus Status, IReadOnlyDictionary<string, string[]>? Errors, ValidatedEvent? Event);
 
 /// <summary>
 /// Validates posted items in the domain, then commits the good ones and quarantines the rest in one transaction,
@@ -59,7 +59,7 @@ public sealed partial class IngestionService(
             else if (valid.Id is { } id && !seen.Add((id, valid.Timestamp, valid.OrganisationId)))
             {
                 // The same event twice in one batch: the first is written, the rest are duplicates of it.
-                results[i] = new ItemResult(i, id, ItemStatus.Duplicate, null, ToStored(valid, id, now, producerId));
+                results[i] = new ItemResult(i, id, ItemStatus.Duplicate, null, valid);
             }
             else
             {
@@ -74,8 +74,8 @@ public sealed partial class IngestionService(
             var (id, inserted) = written[k];
             var index = toWriteIndex[k];
             results[index] = inserted
-                ? new ItemResult(index, id, ItemStatus.Accepted, null, ToStored(toWrite[k], id, now, producerId))
-                : new ItemResult(index, id, ItemStatus.Duplicate, null, ToStored(toWrite[k], id, now, producerId));
+                ? new ItemResult(index, id, ItemStatus.Accepted, null, toWrite[k])
+                : new ItemResult(index, id, ItemStatus.Duplicate, null, toWrite[k]);
         }
 
         LogIngested(items.Count, written.Count(w => w.Inserted), rejected.Count, producerId);
@@ -94,37 +94,6 @@ public sealed partial class IngestionService(
 
         return new QuarantineEntry(index, id, JsonSerializer.Serialize(errors), payload, truncated);
     }
-
-    private static StoredEvent ToStored(ValidatedEvent e, long id, DateTimeOffset receivedAt, long? producerId) => new()
-    {
-        Id = id,
-        Timestamp = e.Timestamp,
-        ReceivedAt = receivedAt,
-        EventTypeId = e.TypeId,
-        Severity = (short)e.Severity,
-        Source = (short)e.Source,
-        Alert = e.Alert,
-        Description = e.Description,
-        OrganisationId = e.OrganisationId,
-        UserId = e.UserId,
-        EndpointId = e.EndpointId,
-        SimId = e.SimId,
-        ImsiId = e.ImsiId,
-        Iccid = e.Iccid,
-        Imsi = e.Imsi,
-        Imei = e.Imei,
-        IpAddress = e.IpAddress,
-        UserName = e.UserName,
-        EndpointName = e.EndpointName,
-        Tags = e.Tags,
-        Network = e.Network,
-        Country = e.Country,
-        RatType = e.RatType,
-        Entities = e.EntitiesJson,
-        Detail = e.DetailJson,
-        Extra = e.ExtraJson,
-        ProducerId = producerId,
-    };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested {Items} items: {Inserted} new, {Rejected} rejected (producer {ProducerId})")]
     private partial void LogIngested(int items, int inserted, int rejected, long? producerId);

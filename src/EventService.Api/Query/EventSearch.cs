@@ -73,6 +73,18 @@ public sealed class EventSearch(NpgsqlDataSource dataSource)
         return (await ReadEventsAsync(reader, ct)).FirstOrDefault();
     }
 
+    /// <summary>The organisation's event with this id and timestamp (what a duplicate duplicates).</summary>
+    public async Task<StoredEvent?> FindAsync(long organisationId, long id, DateTimeOffset timestamp, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""SELECT {Columns} FROM events e WHERE e.id = @id AND e."timestamp" = @ts AND e.organisation_id = @org""");
+        command.Parameters.Add(new NpgsqlParameter<long>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("ts", timestamp));
+        command.Parameters.Add(new NpgsqlParameter<long>("org", organisationId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return (await ReadEventsAsync(reader, ct)).FirstOrDefault();
+    }
+
     private static NpgsqlBatchCommand PageCommand(StringBuilder where, string orderBy, List<NpgsqlParameter> parameters, int limit, long offset)
     {
         var command = Command($"SELECT {Columns} FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset", parameters);

@@ -5,7 +5,6 @@ public static class QueryExtensions
     public static WebApplicationBuilder AddEventQueries(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<EventSearch>();
-        builder.Services.AddScoped<EventReader>();
         return builder;
     }
 }

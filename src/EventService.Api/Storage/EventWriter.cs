@@ -84,13 +84,6 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
              AS u(received_at, producer_id, item_index, event_id, errors, payload, payload_truncated)
         """;
 
-    // Every write that adds to the quarantine keeps it within its bound, so a flood of bad items cannot grow it.
-    private const string TrimQuarantine =
-        """
-        DELETE FROM quarantine
-        WHERE id <= (SELECT id FROM quarantine ORDER BY id DESC OFFSET @keep LIMIT 1)
-        """;
-
     /// <summary>
     /// Commits the events (no two with the same id and timestamp) and the quarantine entries together.
     /// Returns one outcome per event, in order. Throws when nothing was committed.
@@ -174,7 +167,8 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         if (rejected.Count > 0)
         {
             batch.BatchCommands.Add(QuarantineCommand(rejected));
-            var trim = new NpgsqlBatchCommand(TrimQuarantine);
+            // Every write that adds to the quarantine keeps it within its bound, so a flood of bad items cannot grow it.
+            var trim = new NpgsqlBatchCommand(QuarantineTrimmer.Sql);
             trim.Parameters.Add(new NpgsqlParameter<int>("keep", options.Value.QuarantineMaxRows));
             batch.BatchCommands.Add(trim);
         }
