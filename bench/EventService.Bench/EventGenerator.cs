@@ -11,9 +11,13 @@ namespace EventService.Bench;
 /// Realistic emnify events as a producer posts them: the catalog's most frequent types (PDP context created and
 /// deleted, location updates, quota thresholds, SIM activations) with their detail shapes, spread over 20
 /// organisations, 20,000 devices with their SIMs and IMSIs, and the last 20 hours. Deterministic for a seed.
+/// With <paramref name="bigOrganisationPercent"/> above 0, organisation 1001 gets that share of the events on top of
+/// its even share (a large tenant next to 19 small ones).
 /// </summary>
-public sealed class EventGenerator(int seed, DateTimeOffset now)
+public sealed class EventGenerator(int seed, DateTimeOffset now, int bigOrganisationPercent = 0)
 {
+    public const long BigOrganisation = 1001;
+
     private static readonly (string Name, string Country, int CountryId, string Mcc, string Mnc, string Iso)[] Operators =
     [
         ("Vodafone", "Germany", 74, "262", "02", "de"), ("Telefonica", "Spain", 205, "214", "07", "es"),
@@ -26,7 +30,7 @@ public sealed class EventGenerator(int seed, DateTimeOffset now)
     /// <summary>The event with this id as the compact JSON a producer posts.</summary>
     public string Next(long id)
     {
-        var organisation = 1001 + random.Next(20);
+        var organisation = bigOrganisationPercent > 0 && random.Next(100) < bigOrganisationPercent ? BigOrganisation : 1001 + random.Next(20);
         var device = random.Next(1000);
         var endpoint = organisation * 10_000L + device;
         var sim = 700_000_000L + endpoint;
@@ -69,9 +73,9 @@ public sealed class EventGenerator(int seed, DateTimeOffset now)
     private string Volume() => (random.NextDouble() * 100).ToString("F6", CultureInfo.InvariantCulture);
 
     /// <summary>Events <paramref name="firstId"/>, +1, ... as posted JSON.</summary>
-    public static string[] Generate(int seed, DateTimeOffset now, long firstId, int count)
+    public static string[] Generate(int seed, DateTimeOffset now, long firstId, int count, int bigOrganisationPercent = 0)
     {
-        var generator = new EventGenerator(seed, now);
+        var generator = new EventGenerator(seed, now, bigOrganisationPercent);
         var events = new string[count];
         for (var i = 0; i < count; i++)
         {

@@ -249,7 +249,8 @@ public static class IngestBenchmark
         }
     }
 
-    private static async Task<string> SettingsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    /// <summary>The PostgreSQL version and the settings that shape the figures, for a benchmark's header line.</summary>
+    public static async Task<string> SettingsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
             """

@@ -30,43 +30,51 @@ public sealed class References(NpgsqlDataSource dataSource, string connectionStr
             while ((c = Interlocked.Increment(ref next)) * chunk < events.Length)
             {
                 var now = DateTimeOffset.UtcNow;
-                await using var import = await connection.BeginBinaryImportAsync($"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)", ct);
+                await using var import = await connection.BeginBinaryImportAsync(CopyCommand, ct);
                 foreach (var e in new ArraySegment<ValidatedEvent>(events, c * chunk, Math.Min(chunk, events.Length - c * chunk)))
                 {
-                    await import.StartRowAsync(ct);
-                    await import.WriteAsync(e.Id!.Value, NpgsqlDbType.Bigint, ct);
-                    await import.WriteAsync(e.Timestamp, NpgsqlDbType.TimestampTz, ct);
-                    await import.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-                    await import.WriteAsync(e.TypeId, NpgsqlDbType.Integer, ct);
-                    await import.WriteAsync((short)e.Severity, NpgsqlDbType.Smallint, ct);
-                    await import.WriteAsync((short)e.Source, NpgsqlDbType.Smallint, ct);
-                    await import.WriteAsync(e.Alert, NpgsqlDbType.Boolean, ct);
-                    await WriteAsync(import, e.Description, NpgsqlDbType.Text, ct);
-                    await import.WriteAsync(e.OrganisationId, NpgsqlDbType.Bigint, ct);
-                    await WriteAsync(import, e.UserId, NpgsqlDbType.Bigint, ct);
-                    await WriteAsync(import, e.EndpointId, NpgsqlDbType.Bigint, ct);
-                    await WriteAsync(import, e.SimId, NpgsqlDbType.Bigint, ct);
-                    await WriteAsync(import, e.ImsiId, NpgsqlDbType.Bigint, ct);
-                    await WriteAsync(import, e.Iccid, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.Imsi, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.Imei, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.IpAddress, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.UserName, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.EndpointName, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.Tags, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.Network, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.Country, NpgsqlDbType.Text, ct);
-                    await WriteAsync(import, e.RatType, NpgsqlDbType.Smallint, ct);
-                    await import.WriteAsync(e.EntitiesJson, NpgsqlDbType.Jsonb, ct);
-                    await WriteAsync(import, e.DetailJson, NpgsqlDbType.Jsonb, ct);
-                    await WriteAsync(import, e.ExtraJson, NpgsqlDbType.Jsonb, ct);
-                    await import.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
+                    await WriteRowAsync(import, e, e.Id!.Value, e.Timestamp, now, ct);
                 }
 
                 await import.CompleteAsync(ct);
             }
         }, ct)));
         return stopwatch.Elapsed;
+    }
+
+    public const string CopyCommand = $"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>One event as a row of <see cref="CopyCommand"/>, with the given id and times.</summary>
+    public static async Task WriteRowAsync(NpgsqlBinaryImporter import, ValidatedEvent e, long id, DateTimeOffset timestamp, DateTimeOffset receivedAt, CancellationToken ct)
+    {
+        await import.StartRowAsync(ct);
+        await import.WriteAsync(id, NpgsqlDbType.Bigint, ct);
+        await import.WriteAsync(timestamp, NpgsqlDbType.TimestampTz, ct);
+        await import.WriteAsync(receivedAt, NpgsqlDbType.TimestampTz, ct);
+        await import.WriteAsync(e.TypeId, NpgsqlDbType.Integer, ct);
+        await import.WriteAsync((short)e.Severity, NpgsqlDbType.Smallint, ct);
+        await import.WriteAsync((short)e.Source, NpgsqlDbType.Smallint, ct);
+        await import.WriteAsync(e.Alert, NpgsqlDbType.Boolean, ct);
+        await WriteAsync(import, e.Description, NpgsqlDbType.Text, ct);
+        await import.WriteAsync(e.OrganisationId, NpgsqlDbType.Bigint, ct);
+        await WriteAsync(import, e.UserId, NpgsqlDbType.Bigint, ct);
+        await WriteAsync(import, e.EndpointId, NpgsqlDbType.Bigint, ct);
+        await WriteAsync(import, e.SimId, NpgsqlDbType.Bigint, ct);
+        await WriteAsync(import, e.ImsiId, NpgsqlDbType.Bigint, ct);
+        await WriteAsync(import, e.Iccid, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.Imsi, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.Imei, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.IpAddress, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.UserName, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.EndpointName, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.Tags, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.Network, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.Country, NpgsqlDbType.Text, ct);
+        await WriteAsync(import, e.RatType, NpgsqlDbType.Smallint, ct);
+        await import.WriteAsync(e.EntitiesJson, NpgsqlDbType.Jsonb, ct);
+        await WriteAsync(import, e.DetailJson, NpgsqlDbType.Jsonb, ct);
+        await WriteAsync(import, e.ExtraJson, NpgsqlDbType.Jsonb, ct);
+        await import.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
     }
 
     private static Task WriteAsync<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken ct) =>

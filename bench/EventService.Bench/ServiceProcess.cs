@@ -101,7 +101,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private async Task WaitReadyAsync(CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddMinutes(10); // migrations over a reused, large database take minutes
         while (true)
         {
             if (process.HasExited)
@@ -122,7 +122,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("the service did not become ready within 90 s");
+                throw new TimeoutException("the service did not become ready within 10 minutes");
             }
 
             await Task.Delay(250, ct);
