@@ -1,6 +1,8 @@
 using System.Text;
+using EventService.Api.Retention;
 using EventService.Api.Storage;
 using EventService.Domain.Queries;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,10 +18,20 @@ public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long Total, in
 /// Turns a parsed <see cref="EventQuery"/> into SQL over the events table. The SQL text is assembled from fixed
 /// fragments chosen by the typed filter; every value travels as a parameter.
 /// </summary>
-public sealed class EventSearch(NpgsqlDataSource dataSource)
+/// <remarks>
+/// X-Total-Count is exact. When the list asks for a whole organisation with no condition but a time window, the
+/// count sums <c>event_counts</c> (one row per organisation and UTC hour, kept by triggers in the writing
+/// transaction) for the whole hours inside the window and counts only the partial hours at its ends from the index.
+/// Hours before <see cref="CountedFrom"/> are always counted from the index: the retention purge deletes from
+/// partitions directly, past the triggers, but only before its cutoff, which lies earlier.
+/// </remarks>
+public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, IOptions<RetentionOptions> retention)
 {
     private const string Columns =
         """e.id, e."timestamp", e.event_type_id, e.severity, e.source, e.alert, e.description, e.entities, e.detail, e.extra""";
+
+    /// <summary>From this many skipped rows on, a page is read as a deferred join (see <see cref="PageCommand"/>).</summary>
+    private const int DeferredJoinOffset = 1000;
 
     public async Task<EventPage> SearchAsync(EventScope scope, EventQuery query, CancellationToken ct)
     {
@@ -35,7 +47,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource)
         List<StoredEvent> rows;
         await using (var batch = new NpgsqlBatch(connection))
         {
-            batch.BatchCommands.Add(Command($"SELECT count(*) FROM events e WHERE {where}", parameters));
+            batch.BatchCommands.Add(CountFromHours(scope, query.Filter) ?? Command($"SELECT count(*) FROM events e WHERE {where}", parameters));
             batch.BatchCommands.Add(PageCommand(where, orderBy, parameters, query.PerPage, (query.Page - 1L) * query.PerPage));
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
@@ -85,9 +97,83 @@ public sealed class EventSearch(NpgsqlDataSource dataSource)
         return (await ReadEventsAsync(reader, ct)).FirstOrDefault();
     }
 
+    /// <summary>
+    /// The first hour whose count <c>event_counts</c> answers: the hour after the one that holds the retention cutoff,
+    /// and one more for clocks that differ between instances. Earlier events (normally the purge's last hour or two)
+    /// are counted from the index.
+    /// </summary>
+    public DateTimeOffset CountedFrom => FloorHour(time.GetUtcNow() - retention.Value.Period) + TimeSpan.FromHours(2);
+
+    /// <summary>The exact count from per-hour counts and the window's partial hours, or null when they cannot answer it.</summary>
+    private NpgsqlBatchCommand? CountFromHours(EventScope scope, EventFilter f)
+    {
+        if (scope.EndpointId is not null || scope.SimId is not null || scope.UserId is not null || !f.IsTimeWindowOnly)
+        {
+            return null;
+        }
+
+        // Whole hours [a, b) come from the counts; [from, a) and [b, until] from the index.
+        var a = f.From is { } from && CeilingHour(from) > CountedFrom ? CeilingHour(from) : CountedFrom;
+        DateTimeOffset? b = f.Until is { } until ? FloorHour(until) : null;
+        if (a >= b)
+        {
+            return null;
+        }
+
+        var sql = new StringBuilder(
+            """
+            SELECT COALESCE((SELECT sum(c.events) FROM event_counts c WHERE c.organisation_id = @org AND c.hour >= @a
+            """);
+        sql.Append(b is null ? "), 0)::bigint" : " AND c.hour < @b), 0)::bigint");
+        sql.Append(""" + (SELECT count(*) FROM events e WHERE e.organisation_id = @org AND e."timestamp" < @a""");
+        sql.Append(f.From is null ? ")" : """ AND e."timestamp" >= @from)""");
+        if (b is not null)
+        {
+            sql.Append(""" + (SELECT count(*) FROM events e WHERE e.organisation_id = @org AND e."timestamp" >= @b AND e."timestamp" """)
+                .Append(f.UntilExclusive ? "< @until)" : "<= @until)");
+        }
+
+        var command = new NpgsqlBatchCommand(sql.ToString());
+        command.Parameters.Add(new NpgsqlParameter<long>("org", NpgsqlDbType.Bigint) { TypedValue = scope.OrganisationId });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("a", NpgsqlDbType.TimestampTz) { TypedValue = a });
+        if (b is { } end)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("b", NpgsqlDbType.TimestampTz) { TypedValue = end });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", NpgsqlDbType.TimestampTz) { TypedValue = f.Until!.Value });
+        }
+
+        if (f.From is { } start)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("from", NpgsqlDbType.TimestampTz) { TypedValue = start });
+        }
+
+        return command;
+    }
+
+    private static DateTimeOffset FloorHour(DateTimeOffset t) =>
+        new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+
+    private static DateTimeOffset CeilingHour(DateTimeOffset t) =>
+        t.UtcTicks % TimeSpan.TicksPerHour == 0 ? t.ToUniversalTime() : FloorHour(t) + TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A page. Deep in a list it is a deferred join: the inner query finds the page's keys, walking (and skipping
+    /// past) index entries only where the filter allows, and just the page's own rows are read from the heap, where a
+    /// plain OFFSET reads every skipped row. Near the front the plain form is cheaper: the join plans every partition
+    /// twice.
+    /// </summary>
     private static NpgsqlBatchCommand PageCommand(StringBuilder where, string orderBy, List<NpgsqlParameter> parameters, int limit, long offset)
     {
-        var command = Command($"SELECT {Columns} FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset", parameters);
+        var command = Command(
+            offset < DeferredJoinOffset
+                ? $"SELECT {Columns} FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset"
+                : $"""
+                  SELECT {Columns} FROM events e JOIN (
+                      SELECT e.organisation_id, e.id, e."timestamp" FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset
+                  ) page ON e.organisation_id = page.organisation_id AND e.id = page.id AND e."timestamp" = page."timestamp"
+                  ORDER BY {orderBy}
+                  """,
+            parameters);
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<long>("offset", offset));
         return command;
@@ -160,12 +246,29 @@ public sealed class EventSearch(NpgsqlDataSource dataSource)
         if (f.Imsi is { } imsi) Add("e.imsi = @imsi", "imsi", imsi, NpgsqlDbType.Text);
         if (f.Iccids.Count > 0)
         {
-            // Digits only (the parser made sure), so a prefix needs no LIKE escaping; text_pattern_ops serves both forms.
+            // A prefix is a range in byte order (the index's text_pattern_ops): [prefix, prefix with its last
+            // character raised by one). LIKE ANY(array) cannot use the index at all.
+            // Only the conditions present: an always-false `= ANY('{}')` arm turns an index-only count into a heap scan.
             var exact = f.Iccids.Where(c => !c.IsPrefix).Select(c => c.Digits).ToArray();
-            var prefixes = f.Iccids.Where(c => c.IsPrefix).Select(c => c.Digits + "%").ToArray();
-            sql.Append(" AND (e.iccid = ANY(@iccids) OR e.iccid LIKE ANY(@iccid_prefixes))");
-            p.Add(new NpgsqlParameter<string[]>("iccids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = exact });
-            p.Add(new NpgsqlParameter<string[]>("iccid_prefixes", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = prefixes });
+            var or = " AND (";
+            if (exact.Length > 0)
+            {
+                sql.Append(or).Append("e.iccid = ANY(@iccids)");
+                p.Add(new NpgsqlParameter<string[]>("iccids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = exact });
+                or = " OR ";
+            }
+
+            var i = 0;
+            foreach (var prefix in f.Iccids.Where(c => c.IsPrefix).Select(c => c.Digits))
+            {
+                sql.Append(or).Append($"(e.iccid ~>=~ @iccid_from{i} AND e.iccid ~<~ @iccid_to{i})");
+                or = " OR ";
+                p.Add(new NpgsqlParameter<string>($"iccid_from{i}", NpgsqlDbType.Text) { TypedValue = prefix });
+                p.Add(new NpgsqlParameter<string>($"iccid_to{i}", NpgsqlDbType.Text) { TypedValue = prefix[..^1] + (char)(prefix[^1] + 1) });
+                i++;
+            }
+
+            sql.Append(')');
         }
 
         if (f.From is { } from) Add("""e."timestamp" >= @from""", "from", from, NpgsqlDbType.TimestampTz);

@@ -62,6 +62,10 @@ public sealed partial class RetentionPurger(
                 var step = () => PingAsync(guard, guardTx, ct);
                 run.PartitionsDropped = await DropOldPartitionsAsync(work, run.Cutoff, step, ct);
                 run.RowsDeleted = await DeleteStraddlingRowsAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
+                await step();
+                // The hourly counts of what the purge removed: EventSearch reads none from before the cutoff's hour.
+                await ExecuteAsync(work, "DELETE FROM event_counts WHERE hour < date_trunc('hour', @cutoff, 'UTC')", ct,
+                    new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = run.Cutoff });
                 run.QuarantineDeleted = await DeleteQuarantineAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
                 await guardTx.CommitAsync(ct);
             }

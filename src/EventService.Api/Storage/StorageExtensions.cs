@@ -90,6 +90,14 @@ public static partial class StorageExtensions
         var catalog = scope.ServiceProvider.GetRequiredService<CatalogStore>();
         if (options.MigrateOnStartup)
         {
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            if (pending.Count > 0)
+            {
+                LogMigrating(logger, pending.Count, string.Join(", ", pending));
+            }
+
+            // A migration may rebuild an index or backfill over every stored event: not bound by the request timeout.
+            db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
             await db.Database.MigrateAsync(ct);
             await catalog.SeedBuiltInsAsync(ct);
         }
@@ -120,6 +128,9 @@ public static partial class StorageExtensions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Types} event types loaded, {Partitions} partitions created")]
     private static partial void LogReady(ILogger logger, int types, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applying {Count} migrations (on a large events table this can take minutes): {Migrations}")]
+    private static partial void LogMigrating(ILogger logger, int count, string migrations);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for PostgreSQL: {Reason}")]
     private static partial void LogWaiting(ILogger logger, string reason);

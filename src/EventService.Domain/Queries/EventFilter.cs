@@ -66,6 +66,15 @@ public sealed record EventFilter
 
     /// <summary><c>country:Germany|Austria</c>: country names (up to 6).</summary>
     public IReadOnlyList<string> Countries { get; init; } = [];
+
+    /// <summary>
+    /// True when the filter has no condition but a time window (<see cref="From"/>, <see cref="Until"/>), or none at
+    /// all: what per-hour counts can answer. A new condition must be added here (a test sets each one in turn).
+    /// </summary>
+    public bool IsTimeWindowOnly =>
+        Types.Count == 0 && Source is null && Severity is null && Alert is null && Description is null &&
+        OrganisationName is null && UserName is null && EndpointNames.Count == 0 && Tags is null && IpAddress is null &&
+        Imei is null && Iccids.Count == 0 && Imsi is null && Networks.Count == 0 && RatTypes.Count == 0 && Countries.Count == 0;
 }
 
 /// <param name="Digits">ICCID digits without the Luhn check digit.</param>
