@@ -1,22 +1,42 @@
 using EventService.Bench;
 
-// Usage: dotnet run -c Release --project bench/EventService.Bench [-- ingest [--quick|--smoke] | purge [--rows N] | validation]
-// ingest (the default): scenarios 1, 2 and 5 of the performance issue, each next to its reference in the same run.
-// purge: one day's purge by the service's purger next to a plain DELETE.
-// queries [--quick|--smoke]: scenario 3, list requests on 10 million events over 30 days loaded by binary COPY.
+// Usage: dotnet run -c Release --project bench/EventService.Bench [-- [all|ingest|queries|purge] [--quick|--smoke]]
+// all (the default): every scenario of the performance issue, one after the other, each on a PostgreSQL of its own
+//   and next to its reference measured in the same run; --quick for a shorter run, --smoke for CI's.
+// ingest: scenarios 1, 2 and 5 (bulk and single-event ingest, the service's peak RSS).
+// queries: scenario 3, list requests on 10 million events over 30 days loaded by binary COPY.
+// purge [--rows N]: scenario 4, one day's purge by the service's purger next to a plain DELETE.
 // validation: the CPU cost per event of parsing, validation and the detail's schema evaluation.
-return args.FirstOrDefault() switch
+var command = args.FirstOrDefault() is { } first && !first.StartsWith("--", StringComparison.Ordinal) ? first : "all";
+var options = args.FirstOrDefault() == command ? args[1..] : args;
+return command switch
 {
-    "purge" => await PurgeBenchmark.RunAsync(args[1..]),
+    "all" => await AllAsync(options),
+    "ingest" => await IngestBenchmark.RunAsync(options),
+    "queries" => await QueryBenchmark.RunAsync(options),
+    "purge" => await PurgeBenchmark.RunAsync(options),
     "validation" => ValidationCost.Run(),
-    "queries" => await QueryBenchmark.RunAsync(args[1..]),
-    "ingest" => await IngestBenchmark.RunAsync(args[1..]),
-    null or "--quick" or "--smoke" => await IngestBenchmark.RunAsync(args),
-    var other => Usage(other),
+    _ => Usage(command),
 };
+
+static async Task<int> AllAsync(string[] options)
+{
+    foreach (var scenario in new Func<string[], Task<int>>[] { IngestBenchmark.RunAsync, QueryBenchmark.RunAsync, PurgeBenchmark.RunAsync })
+    {
+        var exit = await scenario(options);
+        if (exit != 0)
+        {
+            return exit;
+        }
+
+        Console.WriteLine();
+    }
+
+    return 0;
+}
 
 static int Usage(string unknown)
 {
-    Console.Error.WriteLine($"unknown command {unknown}: use ingest [--quick|--smoke], queries [--quick|--smoke], purge [--rows N] or validation");
+    Console.Error.WriteLine($"unknown command {unknown}: use all, ingest, queries or purge [--quick|--smoke], purge --rows N, or validation");
     return 2;
 }

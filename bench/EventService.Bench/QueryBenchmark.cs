@@ -100,7 +100,7 @@ public static class QueryBenchmark
                 throw new InvalidOperationException($"{kind.Name}: {sample.Url} answered {(int)response.StatusCode} with X-Total-Count {total}, count(*) is {expected}");
             }
 
-            await LoadAsync(http, kind, TimeSpan.FromSeconds(1), ct);
+            await LoadAsync(service, http, kind, TimeSpan.FromSeconds(1), ct);
         }
 
         var runs = kinds.ToDictionary(k => k, _ => new List<(LoadFigures Figures, long Total)>());
@@ -108,7 +108,7 @@ public static class QueryBenchmark
         {
             foreach (var kind in kinds)
             {
-                runs[kind].Add(await LoadAsync(kind.BigOrganisation ? bigHttp : smallHttp, kind, settings.Load, ct));
+                runs[kind].Add(await LoadAsync(service, kind.BigOrganisation ? bigHttp : smallHttp, kind, settings.Load, ct));
             }
 
             Console.Error.WriteLine($"  query run {run + 1} done");
@@ -117,15 +117,15 @@ public static class QueryBenchmark
         Console.WriteLine();
         Console.WriteLine($"Scenario 3, queries at {Connections} connections, exact X-Total-Count included (median of {settings.Runs})");
         Console.WriteLine();
-        Console.WriteLine("| list request | X-Total-Count | requests/s | p50 ms | p99 ms | target |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| list request | X-Total-Count | requests/s | p50 ms | p99 ms | target | service CPU ms/request |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         var p99 = new Dictionary<QueryKind, double>();
         foreach (var kind in kinds)
         {
             var figures = runs[kind];
             p99[kind] = Median(figures.Select(f => f.Figures.P99Ms));
             Console.WriteLine($"| {kind.Name} | {Median(figures.Select(f => (double)f.Total)):N0} | {Median(figures.Select(f => f.Figures.PerSecond)):N0} | " +
-                              $"{Median(figures.Select(f => f.Figures.P50Ms)):F1} | {p99[kind]:F1} | {kind.Target} |");
+                              $"{Median(figures.Select(f => f.Figures.P50Ms)):F1} | {p99[kind]:F1} | {kind.Target} | {Median(figures.Select(f => f.Figures.CpuMicros)) / 1000:F2} |");
         }
 
         var firstPage = kinds.Single(k => k.Name.StartsWith("organisation, no q, first page", StringComparison.Ordinal) && k.BigOrganisation);
@@ -249,8 +249,9 @@ public static class QueryBenchmark
     }
 
     /// <summary>Requests of the kind from <see cref="Connections"/> workers for the duration; the last X-Total-Count seen.</summary>
-    private static async Task<(LoadFigures Figures, long Total)> LoadAsync(HttpClient http, QueryKind kind, TimeSpan duration, CancellationToken ct)
+    private static async Task<(LoadFigures Figures, long Total)> LoadAsync(ServiceProcess service, HttpClient http, QueryKind kind, TimeSpan duration, CancellationToken ct)
     {
+        var cpuBefore = service.CpuTime();
         var errors = 0L;
         var total = 0L;
         var latencies = new List<double>[Connections];
@@ -283,7 +284,8 @@ public static class QueryBenchmark
             throw new InvalidOperationException($"{kind.Name}: {errors} requests did not answer 200 with X-Total-Count");
         }
 
-        return (LoadFigures.Of(all, all.Count / elapsed.TotalSeconds, errors), total);
+        var cpu = (service.CpuTime() - cpuBefore).TotalMicroseconds / Math.Max(1, all.Count);
+        return (LoadFigures.Of(all, all.Count / elapsed.TotalSeconds, errors) with { CpuMicros = cpu }, total);
     }
 
     private static async Task<long> CountAsync(NpgsqlDataSource dataSource, string sql, long organisation, CancellationToken ct)

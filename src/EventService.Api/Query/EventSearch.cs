@@ -48,7 +48,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         await using (var batch = new NpgsqlBatch(connection))
         {
             batch.BatchCommands.Add(CountFromHours(scope, query.Filter) ?? Command($"SELECT count(*) FROM events e WHERE {where}", parameters));
-            batch.BatchCommands.Add(PageCommand(where, orderBy, parameters, query.PerPage, (query.Page - 1L) * query.PerPage));
+            batch.BatchCommands.Add(PageCommand(where, orderBy, parameters, query, (query.Page - 1L) * query.PerPage));
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             total = reader.GetInt64(0);
@@ -61,7 +61,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         if (page != query.Page)
         {
             await using var command = connection.CreateCommand();
-            var last = PageCommand(where, orderBy, parameters, query.PerPage, (page - 1L) * query.PerPage);
+            var last = PageCommand(where, orderBy, parameters, query, (page - 1L) * query.PerPage);
             command.CommandText = last.CommandText;
             foreach (NpgsqlParameter p in last.Parameters)
             {
@@ -157,15 +157,15 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         t.UtcTicks % TimeSpan.TicksPerHour == 0 ? t.ToUniversalTime() : FloorHour(t) + TimeSpan.FromHours(1);
 
     /// <summary>
-    /// A page. Deep in a list it is a deferred join: the inner query finds the page's keys, walking (and skipping
-    /// past) index entries only where the filter allows, and just the page's own rows are read from the heap, where a
-    /// plain OFFSET reads every skipped row. Near the front the plain form is cheaper: the join plans every partition
-    /// twice.
+    /// A page. Deep in a list, or for ICCIDs (whose index yields matches out of order, to be sorted), it is a deferred
+    /// join: the inner query finds the page's keys from index entries alone where the filter allows, and just the
+    /// page's own rows are read from the heap, where a plain OFFSET or sort reads every skipped or sorted row. Near
+    /// the front of an ordered walk the plain form is cheaper: the join plans every partition twice.
     /// </summary>
-    private static NpgsqlBatchCommand PageCommand(StringBuilder where, string orderBy, List<NpgsqlParameter> parameters, int limit, long offset)
+    private static NpgsqlBatchCommand PageCommand(StringBuilder where, string orderBy, List<NpgsqlParameter> parameters, EventQuery query, long offset)
     {
         var command = Command(
-            offset < DeferredJoinOffset
+            offset < DeferredJoinOffset && query.Filter.Iccids.Count == 0
                 ? $"SELECT {Columns} FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset"
                 : $"""
                   SELECT {Columns} FROM events e JOIN (
@@ -174,7 +174,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
                   ORDER BY {orderBy}
                   """,
             parameters);
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", query.PerPage));
         command.Parameters.Add(new NpgsqlParameter<long>("offset", offset));
         return command;
     }
