@@ -43,20 +43,46 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
 
         // The count and the requested page go together in one round trip; only a page past the end costs a second one.
-        long total;
+        // A device's, SIM's or user's whole list is counted by a prepared statement of its own first: PostgreSQL then
+        // settles on one plan for it per connection instead of planning every partition again for every request. Only
+        // those three counts: one prepared statement per filter shape would pile up plans on every connection, and a
+        // page's generic plan (blind to its LIMIT) would sort whole result sets.
+        long? total = null;
         List<StoredEvent> rows;
+        var count = CountFromHours(scope, query.Filter) ?? Command($"SELECT count(*) FROM events e WHERE {where}", parameters);
+        if ((scope.EndpointId ?? scope.SimId ?? scope.UserId) is not null &&
+            query.Filter.IsTimeWindowOnly && query.Filter.From is null && query.Filter.Until is null)
+        {
+            await using var prepared = new NpgsqlCommand(count.CommandText, connection);
+            foreach (NpgsqlParameter p in count.Parameters)
+            {
+                prepared.Parameters.Add(p.Clone());
+            }
+
+            await prepared.PrepareAsync(ct);
+            total = (long)(await prepared.ExecuteScalarAsync(ct))!;
+        }
+
         await using (var batch = new NpgsqlBatch(connection))
         {
-            batch.BatchCommands.Add(CountFromHours(scope, query.Filter) ?? Command($"SELECT count(*) FROM events e WHERE {where}", parameters));
+            if (total is null)
+            {
+                batch.BatchCommands.Add(count);
+            }
+
             batch.BatchCommands.Add(PageCommand(where, orderBy, parameters, query, (query.Page - 1L) * query.PerPage));
             await using var reader = await batch.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            total = reader.GetInt64(0);
-            await reader.NextResultAsync(ct);
+            if (total is null)
+            {
+                await reader.ReadAsync(ct);
+                total = reader.GetInt64(0);
+                await reader.NextResultAsync(ct);
+            }
+
             rows = await ReadEventsAsync(reader, ct);
         }
 
-        var pages = (int)Math.Max(1, (total + query.PerPage - 1) / query.PerPage);
+        var pages = (int)Math.Max(1, (total.Value + query.PerPage - 1) / query.PerPage);
         var page = Math.Min(query.Page, pages);
         if (page != query.Page)
         {
@@ -72,7 +98,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
             rows = await ReadEventsAsync(reader, ct);
         }
 
-        return new EventPage(rows, total, page, query.PerPage, pages);
+        return new EventPage(rows, total.Value, page, query.PerPage, pages);
     }
 
     public async Task<StoredEvent?> FindAsync(long organisationId, long id, CancellationToken ct)
