@@ -417,6 +417,8 @@ namespace EventService.Api.Storage.Migrations
                     b.HasIndex("OrganisationId", "EventTypeId", "Timestamp")
                         .HasDatabaseName("ix_events_organisation_id_event_type_id_timestamp");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("OrganisationId", "EventTypeId", "Timestamp"), new[] { "Severity" });
+
                     b.HasIndex("OrganisationId", "Timestamp", "Id")
                         .HasDatabaseName("ix_events_organisation_id_timestamp_id");
 
