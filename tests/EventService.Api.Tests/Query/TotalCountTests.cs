@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EventService.Api.Retention;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace EventService.Api.Tests.Query;
@@ -99,6 +100,70 @@ public sealed class TotalCountTests(ApiFixture fixture, ITestOutputHelper output
         await AssertTotalAsync(reader, null, Ages.Length - 4);
         Assert.Equal(0L, await Fixture.QueryScalarAsync<long>(
             $"SELECT count(*) FROM event_counts WHERE hour < '{run.Cutoff.UtcDateTime:yyyy-MM-dd HH}:00:00+00'::timestamptz - interval '1 hour'"));
+    }
+
+    [Fact]
+    public async Task Writers_of_several_statements_per_transaction_do_not_deadlock_on_the_counts()
+    {
+        // Each transaction inserts into two organisations in the opposite order of the other. Were the counters'
+        // rows the only locks, the second statements would wait for each other.
+        await using var first = await OpenAsync();
+        await using var second = await OpenAsync();
+        var secondPid = second.ProcessID;
+        await using var tx1 = await first.BeginTransactionAsync();
+        await InsertAsync(first, 1, 4711);
+        var firstInsertDone = false;
+        var other = Task.Run(async () =>
+        {
+            await using var tx2 = await second.BeginTransactionAsync();
+            await InsertAsync(second, 2, 4712);
+            Volatile.Write(ref firstInsertDone, true);
+            await InsertAsync(second, 3, 4711);
+            await tx2.CommitAsync();
+        });
+
+        // Until the other transaction has run its first statement, or waits to: only then can the orders cross.
+        await using (var observer = await OpenAsync())
+        {
+            for (var polls = 0; !Volatile.Read(ref firstInsertDone) && !other.IsCompleted; polls++)
+            {
+                Assert.True(polls < 10_000, "the other transaction neither ran nor waited");
+                await using var waiting = new NpgsqlCommand("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = @pid", observer);
+                waiting.Parameters.AddWithValue("pid", secondPid);
+                if (await waiting.ExecuteScalarAsync() is true)
+                {
+                    break;
+                }
+            }
+        }
+
+        await InsertAsync(first, 4, 4712);
+        await tx1.CommitAsync();
+        await other;
+
+        using var reader = await OrganisationClientAsync(Organisation);
+        await AssertTotalAsync(reader, null, 2);
+        Assert.Equal(4L, await Fixture.QueryScalarAsync<long>("SELECT sum(events)::bigint FROM event_counts"));
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(Fixture.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task InsertAsync(NpgsqlConnection connection, long id, long organisation)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO events (id, "timestamp", received_at, event_type_id, severity, source, alert, organisation_id, entities)
+            VALUES (@id, @ts, @ts, 1, 0, 0, false, @org, '{}')
+            """, connection);
+        insert.Parameters.AddWithValue("id", id);
+        insert.Parameters.AddWithValue("ts", Start.AddHours(-1));
+        insert.Parameters.AddWithValue("org", organisation);
+        await insert.ExecuteNonQueryAsync();
     }
 
     private async Task PostAsync(IEnumerable<JsonObject> events)

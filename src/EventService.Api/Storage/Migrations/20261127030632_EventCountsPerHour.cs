@@ -8,6 +8,9 @@ namespace EventService.Api.Storage.Migrations
     /// <inheritdoc />
     public partial class EventCountsPerHour : Migration
     {
+        /// <summary>The transaction-level advisory lock the counting triggers take ("EVTCTS01").</summary>
+        public const long EventCountsLockKey = 0x4556_5443_5453_3031;
+
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
@@ -26,13 +29,17 @@ namespace EventService.Api.Storage.Migrations
 
             // Statement-level triggers on the partitioned table see every row a statement routed to a partition
             // (transition tables), so COPY, the unnest insert and plain SQL all keep the counts exact in their own
-            // transaction. Keys are upserted in sorted order, so that concurrent writers lock them in one order
-            // and cannot deadlock on them. Statements aimed at a partition directly (the retention purger's) fire
-            // none of these: EventSearch reads counts only for hours the purge never reaches.
+            // transaction. Concurrent writers of one organisation and hour queue on its row until commit anyway; a
+            // transaction-level advisory lock taken first makes that one queue for all counting writers, so that
+            // transactions of several INSERT statements (EF Core's batches) cannot deadlock on rows taken in
+            // different orders. The service writes one statement per transaction and holds it from the end of that
+            // statement to its commit. Statements aimed at a partition directly (the retention purger's) fire none
+            // of these: EventSearch reads counts only for hours the purge never reaches.
             migrationBuilder.Sql(
-                """
+                $$"""
                 CREATE FUNCTION events_counted_insert() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
+                    PERFORM pg_advisory_xact_lock({{EventCountsLockKey}});
                     INSERT INTO event_counts AS c (organisation_id, hour, events)
                     SELECT organisation_id, date_trunc('hour', "timestamp", 'UTC'), count(*)
                     FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
@@ -43,6 +50,7 @@ namespace EventService.Api.Storage.Migrations
 
                 CREATE FUNCTION events_counted_delete() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
+                    PERFORM pg_advisory_xact_lock({{EventCountsLockKey}});
                     INSERT INTO event_counts AS c (organisation_id, hour, events)
                     SELECT organisation_id, date_trunc('hour', "timestamp", 'UTC'), -count(*)
                     FROM old_rows GROUP BY 1, 2 ORDER BY 1, 2
@@ -53,6 +61,7 @@ namespace EventService.Api.Storage.Migrations
 
                 CREATE FUNCTION events_counted_update() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
+                    PERFORM pg_advisory_xact_lock({{EventCountsLockKey}});
                     INSERT INTO event_counts AS c (organisation_id, hour, events)
                     SELECT organisation_id, hour, sum(n) FROM (
                         SELECT organisation_id, date_trunc('hour', "timestamp", 'UTC') AS hour, -1 AS n FROM old_rows
