@@ -20,8 +20,9 @@ public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long Total, in
 /// </summary>
 /// <remarks>
 /// X-Total-Count is exact. When the list asks for a whole organisation with no condition but a time window, the
-/// count sums <c>event_counts</c> (one row per organisation and UTC hour, kept by triggers in the writing
-/// transaction) for the whole hours inside the window and counts only the partial hours at its ends from the index.
+/// count sums <c>event_counts</c> and <c>event_count_deltas</c> (per organisation and UTC hour, appended by triggers
+/// in the writing transaction) for the whole hours inside the window and counts only the partial hours at its ends
+/// from the index.
 /// Hours before <see cref="CountedFrom"/> are always counted from the index: the retention purge deletes from
 /// partitions directly, past the triggers, but only before its cutoff, which lies earlier.
 /// </remarks>
@@ -146,11 +147,13 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
             return null;
         }
 
+        // The folded counts and the deltas not yet folded (see EventCountsCompactor): each delta is in exactly one.
+        var hours = b is null ? "organisation_id = @org AND hour >= @a" : "organisation_id = @org AND hour >= @a AND hour < @b";
         var sql = new StringBuilder(
-            """
-            SELECT COALESCE((SELECT sum(c.events) FROM event_counts c WHERE c.organisation_id = @org AND c.hour >= @a
+            $"""
+            SELECT COALESCE((SELECT sum(events) FROM event_counts WHERE {hours}), 0)::bigint
+                 + COALESCE((SELECT sum(events) FROM event_count_deltas WHERE {hours}), 0)::bigint
             """);
-        sql.Append(b is null ? "), 0)::bigint" : " AND c.hour < @b), 0)::bigint");
         sql.Append(""" + (SELECT count(*) FROM events e WHERE e.organisation_id = @org AND e."timestamp" < @a""");
         sql.Append(f.From is null ? ")" : """ AND e."timestamp" >= @from)""");
         if (b is not null)

@@ -64,7 +64,11 @@ public sealed partial class RetentionPurger(
                 run.RowsDeleted = await DeleteStraddlingRowsAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
                 await step();
                 // The hourly counts of what the purge removed: EventSearch reads none from before the cutoff's hour.
-                await ExecuteAsync(work, "DELETE FROM event_counts WHERE hour < date_trunc('hour', @cutoff, 'UTC')", ct,
+                await ExecuteAsync(work,
+                    """
+                    DELETE FROM event_counts WHERE hour < date_trunc('hour', @cutoff, 'UTC');
+                    DELETE FROM event_count_deltas WHERE hour < date_trunc('hour', @cutoff, 'UTC');
+                    """, ct,
                     new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = run.Cutoff });
                 run.QuarantineDeleted = await DeleteQuarantineAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
                 await guardTx.CommitAsync(ct);

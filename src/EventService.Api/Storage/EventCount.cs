@@ -1,9 +1,9 @@
 namespace EventService.Api.Storage;
 
 /// <summary>
-/// How many events an organisation holds with a timestamp in one UTC hour: kept exact by statement triggers on
-/// <c>events</c> (insert, delete, truncate) in the inserting transaction, so that an exact X-Total-Count over a long
-/// window sums a few hundred of these instead of counting millions of index entries. See <c>EventCounts</c>.
+/// How many events an organisation holds with a timestamp in one UTC hour, as of the last compaction: with the
+/// <see cref="EventCountDelta"/> rows not yet folded in, exact. An exact X-Total-Count over a long window sums a few
+/// hundred of these instead of counting millions of index entries.
 /// </summary>
 public sealed class EventCount
 {

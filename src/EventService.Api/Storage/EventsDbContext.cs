@@ -26,6 +26,8 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<EventCount> EventCounts => Set<EventCount>();
 
+    public DbSet<EventCountDelta> EventCountDeltas => Set<EventCountDelta>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasSequence<long>(EventIdSequence).StartsAt(FirstAssignedEventId);
@@ -101,9 +103,17 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
         modelBuilder.Entity<EventCount>(e =>
         {
-            // Written only by the triggers on events (migration EventCountsPerHour); read by EventSearch.
+            // Written only by EventCountsCompactor; read by EventSearch with the deltas not yet folded in.
             e.ToTable("event_counts");
             e.HasKey(x => new { x.OrganisationId, x.Hour });
+        });
+
+        modelBuilder.Entity<EventCountDelta>(e =>
+        {
+            // Appended by the triggers on events (migration ListsAndCounts), folded away by EventCountsCompactor.
+            e.ToTable("event_count_deltas");
+            e.HasNoKey();
+            e.HasIndex(x => new { x.OrganisationId, x.Hour });
         });
     }
 }

@@ -23,6 +23,8 @@ public static partial class StorageExtensions
                 "Storage:ConnectTimeout must lie between 00:00:01 and 00:05:00.")
             .Validate(o => o.CommandTimeout >= TimeSpan.FromSeconds(1) && o.CommandTimeout <= TimeSpan.FromHours(1),
                 "Storage:CommandTimeout must lie between 00:00:01 and 01:00:00.")
+            .Validate(o => o.CountsCompactionInterval >= TimeSpan.FromMilliseconds(100) && o.CountsCompactionInterval <= TimeSpan.FromHours(1),
+                "Storage:CountsCompactionInterval must lie between 00:00:00.1 and 01:00:00.")
             .ValidateOnStart();
 
         // Resolved lazily so that configuration added by a test host is seen.
@@ -49,6 +51,8 @@ public static partial class StorageExtensions
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddSingleton<GroupCommitWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<GroupCommitWriter>());
+        builder.Services.AddSingleton<EventCountsCompactor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EventCountsCompactor>());
         return builder;
     }
 

@@ -47,6 +47,12 @@ public sealed class StorageOptions
     /// <summary>Most requests waiting for a group commit; further requests wait for room (backpressure).</summary>
     public int GroupCommitQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// How often the hourly count deltas appended by every write are folded into <c>event_counts</c>. Counts are exact
+    /// either way; the deltas waiting make an organisation's X-Total-Count slower to sum.
+    /// </summary>
+    public TimeSpan CountsCompactionInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Requests with at least this many events (valid and rejected) skip the group commit and write in a transaction of their own.</summary>
     public int DirectWriteMinEvents { get; set; } = 1000;
 }

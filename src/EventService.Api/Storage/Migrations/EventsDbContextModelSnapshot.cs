@@ -137,6 +137,26 @@ namespace EventService.Api.Storage.Migrations
                     b.ToTable("event_counts", (string)null);
                 });
 
+            modelBuilder.Entity("EventService.Api.Storage.EventCountDelta", b =>
+                {
+                    b.Property<long>("Events")
+                        .HasColumnType("bigint")
+                        .HasColumnName("events");
+
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
+                    b.HasIndex("OrganisationId", "Hour")
+                        .HasDatabaseName("ix_event_count_deltas_organisation_id_hour");
+
+                    b.ToTable("event_count_deltas", (string)null);
+                });
+
             modelBuilder.Entity("EventService.Api.Storage.EventTypeRow", b =>
                 {
                     b.Property<int>("Id")

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EventService.Api.Storage.Migrations
 {
     [DbContext(typeof(EventsDbContext))]
-    [Migration("20261127030632_EventCountsPerHour")]
-    partial class EventCountsPerHour
+    [Migration("20261127035532_ListsAndCounts")]
+    partial class ListsAndCounts
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -138,6 +138,26 @@ namespace EventService.Api.Storage.Migrations
                         .HasName("pk_event_counts");
 
                     b.ToTable("event_counts", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.EventCountDelta", b =>
+                {
+                    b.Property<long>("Events")
+                        .HasColumnType("bigint")
+                        .HasColumnName("events");
+
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
+                    b.HasIndex("OrganisationId", "Hour")
+                        .HasDatabaseName("ix_event_count_deltas_organisation_id_hour");
+
+                    b.ToTable("event_count_deltas", (string)null);
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.EventTypeRow", b =>
@@ -294,6 +314,10 @@ namespace EventService.Api.Storage.Migrations
 
             modelBuilder.Entity("EventService.Api.Storage.StoredEvent", b =>
                 {
+                    b.Property<long>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
                     b.Property<long>("Id")
                         .HasColumnType("bigint")
                         .HasColumnName("id");
@@ -301,10 +325,6 @@ namespace EventService.Api.Storage.Migrations
                     b.Property<DateTimeOffset>("Timestamp")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("timestamp");
-
-                    b.Property<long>("OrganisationId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("organisation_id");
 
                     b.Property<bool>("Alert")
                         .HasColumnType("boolean")
@@ -403,36 +423,39 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_name");
 
-                    b.HasKey("Id", "Timestamp", "OrganisationId")
+                    b.HasKey("OrganisationId", "Id", "Timestamp")
                         .HasName("pk_events");
-
-                    b.HasIndex("Iccid")
-                        .HasDatabaseName("ix_events_iccid")
-                        .HasFilter("iccid IS NOT NULL");
-
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Iccid"), new[] { "text_pattern_ops" });
 
                     b.HasIndex("Imsi")
                         .HasDatabaseName("ix_events_imsi")
                         .HasFilter("imsi IS NOT NULL");
 
-                    b.HasIndex("EndpointId", "Timestamp")
-                        .HasDatabaseName("ix_events_endpoint_id_timestamp")
-                        .HasFilter("endpoint_id IS NOT NULL");
+                    b.HasIndex("Iccid", "OrganisationId")
+                        .HasDatabaseName("ix_events_iccid_organisation_id")
+                        .HasFilter("iccid IS NOT NULL");
 
-                    b.HasIndex("SimId", "Timestamp")
-                        .HasDatabaseName("ix_events_sim_id_timestamp")
-                        .HasFilter("sim_id IS NOT NULL");
-
-                    b.HasIndex("UserId", "Timestamp")
-                        .HasDatabaseName("ix_events_user_id_timestamp")
-                        .HasFilter("user_id IS NOT NULL");
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("Iccid", "OrganisationId"), new[] { "Id", "Timestamp" });
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Iccid", "OrganisationId"), new[] { "text_pattern_ops", "int8_ops" });
 
                     b.HasIndex("OrganisationId", "EventTypeId", "Timestamp")
                         .HasDatabaseName("ix_events_organisation_id_event_type_id_timestamp");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("OrganisationId", "EventTypeId", "Timestamp"), new[] { "Severity" });
+
                     b.HasIndex("OrganisationId", "Timestamp", "Id")
                         .HasDatabaseName("ix_events_organisation_id_timestamp_id");
+
+                    b.HasIndex("EndpointId", "OrganisationId", "Id", "Timestamp")
+                        .HasDatabaseName("ix_events_endpoint_id_organisation_id_id_timestamp")
+                        .HasFilter("endpoint_id IS NOT NULL");
+
+                    b.HasIndex("SimId", "OrganisationId", "Id", "Timestamp")
+                        .HasDatabaseName("ix_events_sim_id_organisation_id_id_timestamp")
+                        .HasFilter("sim_id IS NOT NULL");
+
+                    b.HasIndex("UserId", "OrganisationId", "Id", "Timestamp")
+                        .HasDatabaseName("ix_events_user_id_organisation_id_id_timestamp")
+                        .HasFilter("user_id IS NOT NULL");
 
                     b.ToTable("events", (string)null);
                 });
