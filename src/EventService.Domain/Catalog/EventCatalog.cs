@@ -172,6 +172,11 @@ public sealed class EventCatalog
             // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate.
             return Single(pathPrefix, "contains invalid Unicode (an unpaired surrogate)");
         }
+        catch (FormatException)
+        {
+            // enum and const compare numbers as decimals: beyond about ±7.9e28 JsonSchema.Net throws instead of answering.
+            return Single(pathPrefix, "holds a number too large to compare with the values the event type allows");
+        }
 
         if (results.IsValid)
         {
