@@ -101,9 +101,8 @@ public sealed class DetailFastCheckTests(ITestOutputHelper output)
                 Assert.Fail($"type {schemaName}: the fast check left a plain valid detail to the library: {json}");
             }
 
-            // The catalog's whole answer agrees with the library's verdict, whichever path gave it. (An unpaired surrogate
-            // makes the library's error list throw: validation rejects those strings before it asks for the schema.)
-            if (detail.ValueKind == JsonValueKind.Object && !json.Contains("\\ud", StringComparison.Ordinal))
+            // The catalog's whole answer agrees with the library's verdict, whichever path gave it.
+            if (detail.ValueKind == JsonValueKind.Object)
             {
                 Assert.Equal(expected, catalog.ValidateDetail(typeId, detail).Count == 0);
             }

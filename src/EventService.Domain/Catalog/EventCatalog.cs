@@ -169,9 +169,10 @@ public sealed class EventCatalog
 
             results = entry.Schema.Evaluate(detail, ListEvaluation);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or JsonException { InnerException: InvalidOperationException })
         {
-            // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate.
+            // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate, or writes one into
+            // its error message (enum quotes the value it received).
             return Single(pathPrefix, "contains invalid Unicode (an unpaired surrogate)");
         }
         catch (FormatException)
