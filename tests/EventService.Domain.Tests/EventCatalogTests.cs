@@ -134,6 +134,16 @@ public sealed class EventCatalogTests
     }
 
     [Fact]
+    public void An_unpaired_surrogate_where_a_detail_schema_has_an_enum_is_an_error_not_an_exception()
+    {
+        // JsonSchema.Net writes the received value into the enum's message, and cannot write an unpaired surrogate.
+        var errors = TestData.Catalog.ValidateDetail(3, Parse("""{"pdp_context": {"gtp_version": "\ud800"}}"""));
+
+        Assert.Equal(["detail"], errors.Keys);
+        Assert.Contains("unpaired surrogate", errors["detail"][0]);
+    }
+
+    [Fact]
     public void Unknown_detail_properties_are_allowed()
     {
         var errors = TestData.Catalog.ValidateDetail(1, Parse("""{"id": 3, "country": {"id": 74, "new_field": [1]}, "future_field": "kept"}"""));

@@ -222,6 +222,26 @@ public sealed class EventValidatorSafetyTests
         AssertErrorsAt(Validate(EventWithRaw(e => e["detail"]!["tapcode"] = "@", "[{\"tapcode\": \"\\ud800\"}]")), "detail.tapcode[0].tapcode");
     }
 
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("-1e29")]
+    [InlineData("123456789012345678901234567890")]
+    public void A_number_beyond_decimal_range_where_the_schema_has_an_enum_is_an_error_not_an_exception(string raw)
+    {
+        var json = EventWithRaw(
+            e =>
+            {
+                e["event_type"]!["id"] = 3; // Create PDP Context: gtp_version is {"type": "integer", "enum": [1, 2]}
+                e["detail"] = "@";
+            },
+            $$$"""{"pdp_context": {"gtp_version": {{{raw}}}}}""");
+
+        var result = Validate(json);
+
+        AssertErrorsAt(result, "detail");
+        Assert.Contains("too large", Message(result, "detail"));
+    }
+
     [Fact]
     public void An_unpaired_surrogate_in_a_property_name_is_an_error_at_its_object()
     {

@@ -12,7 +12,8 @@ namespace EventService.Domain.Catalog;
 public sealed class EventCatalog
 {
     // JsonSchema.Net 8 builds a fresh evaluation context per call and only reads these options, so shared instances
-    // serve concurrent requests. Most details are valid: the cheap flag answer comes first, the list only on failure.
+    // serve concurrent requests. Most details are valid: a compiled check of the catalog's plain keywords (DetailShape)
+    // answers most of them; the library's cheap flag answer comes next, the list only on failure.
     private static readonly EvaluationOptions FlagEvaluation = new() { OutputFormat = OutputFormat.Flag };
     private static readonly EvaluationOptions ListEvaluation = new() { OutputFormat = OutputFormat.List };
 
@@ -34,7 +35,8 @@ public sealed class EventCatalog
                 throw new ArgumentException($"Event type {type.Id} occurs more than once.", nameof(types));
             }
 
-            entries[type.Id] = new Entry(type, Compile(type, buildOptions));
+            var schema = Compile(type, buildOptions);
+            entries[type.Id] = new Entry(type, schema, schema is null ? null : DetailShape.TryCompile(type.DetailSchema!));
         }
 
         _byId = entries.ToFrozenDictionary();
@@ -152,7 +154,7 @@ public sealed class EventCatalog
             return Single(pathPrefix, "must be an object");
         }
 
-        if (entry.Schema is null)
+        if (entry.Schema is null || entry.Shape?.IsCertainlyValid(detail) == true)
         {
             return FieldErrors.None;
         }
@@ -167,10 +169,16 @@ public sealed class EventCatalog
 
             results = entry.Schema.Evaluate(detail, ListEvaluation);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or JsonException { InnerException: InvalidOperationException })
         {
-            // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate.
+            // A keyword that reads string values (enum, const, pattern) hits an unpaired surrogate, or writes one into
+            // its error message (enum quotes the value it received).
             return Single(pathPrefix, "contains invalid Unicode (an unpaired surrogate)");
+        }
+        catch (FormatException)
+        {
+            // enum and const compare numbers as decimals: beyond about ±7.9e28 JsonSchema.Net throws instead of answering.
+            return Single(pathPrefix, "holds a number too large to compare with the values the event type allows");
         }
 
         if (results.IsValid)
@@ -257,5 +265,10 @@ public sealed class EventCatalog
     private static IReadOnlyDictionary<string, string[]> Single(string path, string message) =>
         new Dictionary<string, string[]>(1, StringComparer.Ordinal) { [path] = [message] };
 
-    private sealed record Entry(EventTypeDefinition Definition, JsonSchema? Schema);
+    /// <summary>The fast check's verdict alone: true when it is certain the detail is valid, null when it has no check for the type.</summary>
+    internal bool? FastVerdict(int typeId, JsonElement detail) =>
+        _byId.TryGetValue(typeId, out var entry) ? entry.Shape?.IsCertainlyValid(detail) : null;
+
+    /// <param name="Shape">The fast check for the schema's common case, null when the schema uses keywords it does not know.</param>
+    private sealed record Entry(EventTypeDefinition Definition, JsonSchema? Schema, DetailShape? Shape);
 }

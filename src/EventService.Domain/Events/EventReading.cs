@@ -17,6 +17,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private const string DuplicateProperty = "duplicate property";
     private const int MaxIpAddressLength = 64;
     private const int PairwiseDuplicateCheckLimit = 32;
+    private const int Escaped = -1;
 
     private readonly EventLimits _limits = context.Limits;
     private const int MaxNumberLength = 100;
@@ -25,7 +26,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private readonly FieldErrors _errors = new();
     private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
-    private readonly List<JsonProperty> _siblings = [];
+    private readonly List<(JsonProperty Property, int Fingerprint)> _siblings = new(16);
     private readonly List<Segment> _segments = [];
     private List<JsonProperty>? _extras;
     private string _scanBase = "";
@@ -957,7 +958,8 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         _siblings.Clear();
         foreach (var property in value.EnumerateObject())
         {
-            var problem = RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength);
+            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+            var problem = RawJsonString.Check(raw, _limits.MaxStringLength);
             if (problem != StringProblem.None)
             {
                 _errors.Add(ObjectPath(path), NameMessage(problem));
@@ -967,10 +969,13 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             bool duplicate;
             if (names is null && _siblings.Count < PairwiseDuplicateCheckLimit)
             {
+                // Pairwise, but only names with equal fingerprints are compared: the check is quadratic in the object's size.
+                var fingerprint = Fingerprint(raw);
                 duplicate = false;
                 foreach (var earlier in _siblings)
                 {
-                    if (SameName(earlier, property))
+                    if ((earlier.Fingerprint == fingerprint || earlier.Fingerprint == Escaped || fingerprint == Escaped)
+                        && SameName(earlier.Property, property))
                     {
                         duplicate = true;
                         break;
@@ -979,7 +984,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
                 if (!duplicate)
                 {
-                    _siblings.Add(property);
+                    _siblings.Add((property, fingerprint));
                 }
             }
             else
@@ -989,7 +994,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                     names = new HashSet<string>(StringComparer.Ordinal);
                     foreach (var earlier in _siblings)
                     {
-                        names.Add(earlier.Name);
+                        names.Add(earlier.Property.Name);
                     }
                 }
 
@@ -1003,6 +1008,22 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         }
 
         _siblings.Clear();
+    }
+
+    /// <summary>
+    /// A hash of a name as written; <see cref="Escaped"/> for a name with an escape, which may equal a differently
+    /// written one and so is compared with every other.
+    /// </summary>
+    private static int Fingerprint(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IndexOf((byte)'\\') >= 0)
+        {
+            return Escaped;
+        }
+
+        var hash = new HashCode();
+        hash.AddBytes(raw);
+        return hash.ToHashCode() & int.MaxValue;
     }
 
     private static bool SameName(JsonProperty a, JsonProperty b)

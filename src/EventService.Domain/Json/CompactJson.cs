@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -9,6 +10,9 @@ namespace EventService.Domain.Json;
 internal static class CompactJson
 {
     private const int MaxRetainedBytes = 1 << 20;
+
+    // The backslash of any escape, and what UnsafeRelaxedJsonEscaping still escapes in printable ASCII.
+    private static readonly SearchValues<byte> WriterEscapes = SearchValues.Create("\\"u8);
 
     // Relaxed escaping: the text goes to jsonb, never into HTML, and escaping every non-ASCII character would bloat it.
     private static readonly JsonWriterOptions WriterOptions = new()
@@ -46,5 +50,44 @@ internal static class CompactJson
         }
     }
 
-    public static string Compact(JsonElement element) => Write(element, static (writer, e) => e.WriteTo(writer));
+    /// <summary>The element as compact text: its own text when that is already what the writer would write.</summary>
+    public static string Compact(JsonElement element)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        return IsWrittenAsIs(raw) ? Encoding.UTF8.GetString(raw) : Write(element, static (writer, e) => e.WriteTo(writer));
+    }
+
+    /// <summary>
+    /// Printable ASCII without escapes, and spaces only inside strings: text the writer copies unchanged (it would only
+    /// drop whitespace between tokens, re-escape strings and escape characters beyond ASCII).
+    /// </summary>
+    private static bool IsWrittenAsIs(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0 || raw.IndexOfAny(WriterEscapes) >= 0)
+        {
+            return false;
+        }
+
+        var space = raw.IndexOf((byte)' ');
+        if (space < 0)
+        {
+            return true;
+        }
+
+        // Without backslashes every quote opens or closes a string.
+        var inString = false;
+        foreach (var b in raw)
+        {
+            if (b == (byte)'"')
+            {
+                inString = !inString;
+            }
+            else if (b == (byte)' ' && !inString)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
