@@ -151,9 +151,12 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             return outcomes;
         }
 
+        // One round trip: a batch outside an explicit transaction runs as one implicit transaction that PostgreSQL
+        // commits at the batch's end (its single Sync), before it says ready; a failing statement rolls back all of
+        // it. The reader below is consumed to that point before any outcome is returned, so nothing is reported
+        // written before it is durably committed.
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var batch = new NpgsqlBatch(connection, tx);
+        await using var batch = new NpgsqlBatch(connection);
 
         if (rows.Count > 0)
         {
@@ -173,6 +176,10 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             batch.BatchCommands.Add(trim);
         }
 
+        // Prepared: the statements' texts never change, and PostgreSQL then parses and plans the insert (a CTE over 27
+        // arrays into a partitioned table) once per connection rather than for every group. Npgsql keeps the
+        // statements prepared per physical connection, so this costs a round trip only the first time.
+        await batch.PrepareAsync(ct);
         await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
             if (rows.Count > 0)
@@ -186,7 +193,6 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             }
         }
 
-        await tx.CommitAsync(ct);
         return outcomes;
     }
 
