@@ -1,3 +1,5 @@
+using EventService.Api.Storage;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace EventService.Api.Auth;
@@ -6,11 +8,15 @@ namespace EventService.Api.Auth;
 /// Listens for credential revocations from every instance and tells the <see cref="CredentialLookupCache"/>. Its own
 /// unpooled connection, so it never takes a pool slot; while it is down the cache is off, and it reconnects.
 /// </summary>
-public sealed partial class RevocationListener(NpgsqlDataSource dataSource, CredentialLookupCache cache, ILogger<RevocationListener> logger) : BackgroundService
+public sealed partial class RevocationListener(
+    IConfiguration configuration,
+    IOptions<StorageOptions> storage,
+    CredentialLookupCache cache,
+    ILogger<RevocationListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString;
+        var connectionString = ConnectionString(configuration.GetConnectionString(StorageExtensions.ConnectionStringName)!, storage.Value);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -53,6 +59,14 @@ public sealed partial class RevocationListener(NpgsqlDataSource dataSource, Cred
             }
         }
     }
+
+    /// <summary>
+    /// The listener's own connection string, unpooled, from the configured one as the data source is built from it:
+    /// <see cref="NpgsqlDataSource.ConnectionString"/> leaves the password out, so a server that asks for one (run.sh's,
+    /// any production one) would refuse the listener and leave the credential cache off for good.
+    /// </summary>
+    public static string ConnectionString(string configured, StorageOptions storage) =>
+        new NpgsqlConnectionStringBuilder(StorageExtensions.WithTimeouts(configured, storage)) { Pooling = false, KeepAlive = 10 }.ConnectionString;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not hearing credential revocations ({Reason}); credentials are looked up on every request until it reconnects")]
     private partial void LogLost(string reason);
