@@ -256,16 +256,24 @@ public sealed class PostgresServer : IAsyncDisposable
         [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
         private static extern int Kill(int pid, int signal);
 
+        // TCP connections must give a password (SCRAM), as on any real server: code that loses the password on the way
+        // (NpgsqlDataSource.ConnectionString leaves it out) fails here as it would in production. Generated per run.
+        private readonly string _password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+        private string PasswordFile => Path.Combine(_root, "password");
+
         private async Task InitAsync(CancellationToken ct)
         {
             Directory.CreateDirectory(SocketDir);
+            await File.WriteAllTextAsync(PasswordFile, _password, ct);
             if (_asPostgres)
             {
                 await Processes.RunAsync("chown", ["-R", "postgres:", _root], runAsPostgres: false, CommandTimeout, _root, ct);
             }
 
             await Processes.RunAsync(Tool("initdb"),
-                ["-D", DataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"],
+                ["-D", DataDir, "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile", PasswordFile, "-U", "postgres",
+                 "--no-sync", "-E", "UTF8", "--locale=C", "--no-instructions"],
                 _asPostgres, CommandTimeout, _root, ct);
 
             // Appending keeps the file's owner; settings trade durability for speed, which a throwaway cluster can afford.
@@ -300,6 +308,7 @@ public sealed class PostgresServer : IAsyncDisposable
                         Port = port,
                         Database = DatabaseName,
                         Username = "postgres",
+                        Password = _password,
                         IncludeErrorDetail = true,
                     }.ConnectionString;
                     return;
