@@ -47,17 +47,6 @@ public sealed class Bench(NpgsqlDataSource dataSource, PartitionManager partitio
         await partitions.EnsurePartitionsAsync(now, ct);
     }
 
-    public async Task<string> SettingsAsync(CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT 'PostgreSQL ' || current_setting('server_version') || ': ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
-            FROM pg_settings
-            WHERE name IN ('shared_buffers', 'max_wal_size', 'synchronous_commit', 'fsync', 'full_page_writes', 'wal_level', 'autovacuum')
-            """);
-        return (string)(await command.ExecuteScalarAsync(ct))!;
-    }
-
     /// <summary>Creates the old day's partition when missing and fills it by binary COPY, then checkpoints.</summary>
     public async Task<LoadResult> LoadDayAsync(DateTimeOffset now, CancellationToken ct)
     {

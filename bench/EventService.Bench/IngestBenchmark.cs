@@ -46,9 +46,8 @@ public static class IngestBenchmark
         var settings = IngestSettings.Parse(args);
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(settings.Mode == "full" ? 40 : 15)); // the whole run is bounded
         var ct = stop.Token;
-        var fromEnvironment = Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_DB");
-        await using var cluster = string.IsNullOrWhiteSpace(fromEnvironment) ? await ThrowawayCluster.StartAsync(ct) : null;
-        var connectionString = cluster?.ConnectionString ?? fromEnvironment!;
+        await using var database = await BenchDatabase.OpenAsync(ct);
+        var connectionString = database.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
 
         await using var service = await ServiceProcess.StartAsync(connectionString, ct); // applies the migrations
@@ -61,8 +60,7 @@ public static class IngestBenchmark
         var bulkRows = EventGenerator.Validate(bulkJson, now);
         var references = new References(dataSource, connectionString);
 
-        Console.WriteLine($"EventService ingest benchmark ({settings.Mode}), {now:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, " +
-                          $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {await SettingsAsync(dataSource, ct)}");
+        Console.WriteLine(await BenchDatabase.HeaderAsync("ingest", settings.Mode, now, dataSource, ct));
         Console.WriteLine($"events: {bulkRows.Length:N0}, detail {EventGenerator.AverageDetailBytes(bulkRows):F0} bytes and posted JSON " +
                           $"{bulkJson.Average(j => j.Length):F0} bytes on average; service settings: {Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_SET") ?? "defaults"}");
 
@@ -250,18 +248,5 @@ public static class IngestBenchmark
         {
             throw new InvalidOperationException($"expected {(atLeast ? "at least " : "")}{expected} events stored, found {count}");
         }
-    }
-
-    /// <summary>The PostgreSQL version and the settings that shape the figures, for a benchmark's header line.</summary>
-    public static async Task<string> SettingsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT 'PostgreSQL ' || current_setting('server_version') || ': ' || string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
-            FROM pg_settings
-            WHERE name IN ('shared_buffers', 'max_wal_size', 'synchronous_commit', 'fsync', 'full_page_writes', 'wal_level',
-                           'autovacuum', 'max_connections', 'work_mem', 'commit_delay')
-            """);
-        return (string)(await command.ExecuteScalarAsync(ct))!;
     }
 }

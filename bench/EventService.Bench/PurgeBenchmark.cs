@@ -36,9 +36,8 @@ public static class PurgeBenchmark
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10 * runs)); // the whole run is bounded
         var ct = stop.Token;
-        var fromEnvironment = Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_DB");
-        await using var cluster = string.IsNullOrWhiteSpace(fromEnvironment) ? await ThrowawayCluster.StartAsync(ct) : null;
-        var connectionString = cluster?.ConnectionString ?? fromEnvironment!;
+        await using var database = await BenchDatabase.OpenAsync(ct);
+        var connectionString = database.ConnectionString;
 
         await using (var db = new EventsDbContext(new DbContextOptionsBuilder<EventsDbContext>()
             .UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options))
@@ -56,9 +55,7 @@ public static class PurgeBenchmark
         var bench = new Bench(dataSource, partitions, oldDay, rows);
 
         await bench.ResetAsync(now, ct);
-        var settings = await bench.SettingsAsync(ct);
-        Console.WriteLine($"EventService purge benchmark ({mode}), {now:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, " +
-                          $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {settings}");
+        Console.WriteLine(await BenchDatabase.HeaderAsync("purge", mode, now, dataSource, ct));
 
         var results = new List<PurgeRun>();
         for (var run = 0; run < runs; run++)

@@ -46,9 +46,8 @@ public static class QueryBenchmark
         var settings = QuerySettings.Parse(args);
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(settings.Mode == "full" ? 50 : 15)); // the whole run is bounded
         var ct = stop.Token;
-        var fromEnvironment = Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_DB");
-        await using var cluster = string.IsNullOrWhiteSpace(fromEnvironment) ? await ThrowawayCluster.StartAsync(ct) : null;
-        var connectionString = cluster?.ConnectionString ?? fromEnvironment!;
+        await using var database = await BenchDatabase.OpenAsync(ct);
+        var connectionString = database.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var service = await ServiceProcess.StartAsync(connectionString, ct); // migrations and partitions
 
@@ -75,8 +74,7 @@ public static class QueryBenchmark
         var smallCount = await CountAsync(dataSource, "SELECT count(*) FROM events WHERE organisation_id = @org", SmallOrganisation, ct);
         var bytes = await ScalarAsync(dataSource, "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'events'::regclass", ct);
 
-        Console.WriteLine($"EventService query benchmark ({settings.Mode}), {now:yyyy-MM-dd HH:mm}Z, {Environment.ProcessorCount} cores, " +
-                          $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {await IngestBenchmark.SettingsAsync(dataSource, ct)}");
+        Console.WriteLine(await BenchDatabase.HeaderAsync("query", settings.Mode, now, dataSource, ct));
         Console.WriteLine($"data: {loaded}; {bytes / 1073741824.0:F1} GB with indexes; organisation {EventGenerator.BigOrganisation} holds " +
                           $"{bigCount:N0} events, organisation {SmallOrganisation} {smallCount:N0}; {Connections} connections, " +
                           $"{settings.Load.TotalSeconds:F0} s per load");

@@ -9,7 +9,10 @@ using NpgsqlTypes;
 namespace EventService.Api.Query;
 
 /// <summary>Whose events a list shows: always one organisation, optionally one endpoint, SIM or user of it.</summary>
-public sealed record EventScope(long OrganisationId, long? EndpointId = null, long? SimId = null, long? UserId = null);
+public sealed record EventScope(long OrganisationId, long? EndpointId = null, long? SimId = null, long? UserId = null)
+{
+    public bool IsWholeOrganisation => EndpointId is null && SimId is null && UserId is null;
+}
 
 /// <summary>One page of a list, with the numbers its headers need.</summary>
 public sealed record EventPage(IReadOnlyList<StoredEvent> Events, long Total, int Page, int PerPage, int Pages);
@@ -51,15 +54,9 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         long? total = null;
         List<StoredEvent> rows;
         var count = CountFromHours(scope, query.Filter) ?? Command($"SELECT count(*) FROM events e WHERE {where}", parameters);
-        if ((scope.EndpointId ?? scope.SimId ?? scope.UserId) is not null &&
-            query.Filter.IsTimeWindowOnly && query.Filter.From is null && query.Filter.Until is null)
+        if (!scope.IsWholeOrganisation && query.Filter.IsTimeWindowOnly && query.Filter.From is null && query.Filter.Until is null)
         {
-            await using var prepared = new NpgsqlCommand(count.CommandText, connection);
-            foreach (NpgsqlParameter p in count.Parameters)
-            {
-                prepared.Parameters.Add(p.Clone());
-            }
-
+            await using var prepared = ToCommand(count, connection);
             await prepared.PrepareAsync(ct);
             total = (long)(await prepared.ExecuteScalarAsync(ct))!;
         }
@@ -87,14 +84,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
         var page = Math.Min(query.Page, pages);
         if (page != query.Page)
         {
-            await using var command = connection.CreateCommand();
-            var last = PageCommand(where, orderBy, parameters, query, (page - 1L) * query.PerPage);
-            command.CommandText = last.CommandText;
-            foreach (NpgsqlParameter p in last.Parameters)
-            {
-                command.Parameters.Add(p.Clone());
-            }
-
+            await using var command = ToCommand(PageCommand(where, orderBy, parameters, query, (page - 1L) * query.PerPage), connection);
             await using var reader = await command.ExecuteReaderAsync(ct);
             rows = await ReadEventsAsync(reader, ct);
         }
@@ -134,7 +124,7 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
     /// <summary>The exact count from per-hour counts and the window's partial hours, or null when they cannot answer it.</summary>
     private NpgsqlBatchCommand? CountFromHours(EventScope scope, EventFilter f)
     {
-        if (scope.EndpointId is not null || scope.SimId is not null || scope.UserId is not null || !f.IsTimeWindowOnly)
+        if (!scope.IsWholeOrganisation || !f.IsTimeWindowOnly)
         {
             return null;
         }
@@ -212,6 +202,18 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var p in parameters)
+        {
+            command.Parameters.Add(p.Clone());
+        }
+
+        return command;
+    }
+
+    /// <summary>A batch command on its own, to prepare it or to run it after the batch.</summary>
+    private static NpgsqlCommand ToCommand(NpgsqlBatchCommand source, NpgsqlConnection connection)
+    {
+        var command = new NpgsqlCommand(source.CommandText, connection);
+        foreach (NpgsqlParameter p in source.Parameters)
         {
             command.Parameters.Add(p.Clone());
         }
