@@ -172,8 +172,11 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, TimeProvider time, 
     private static DateTimeOffset FloorHour(DateTimeOffset t) =>
         new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
 
+    // In the calendar's last hour there is no next one: the end of time stands for it (no whole hour follows).
     private static DateTimeOffset CeilingHour(DateTimeOffset t) =>
-        t.UtcTicks % TimeSpan.TicksPerHour == 0 ? t.ToUniversalTime() : FloorHour(t) + TimeSpan.FromHours(1);
+        t.UtcTicks % TimeSpan.TicksPerHour == 0 ? t.ToUniversalTime()
+        : FloorHour(t) >= FloorHour(DateTimeOffset.MaxValue) ? DateTimeOffset.MaxValue
+        : FloorHour(t) + TimeSpan.FromHours(1);
 
     /// <summary>
     /// A page. Deep in a list, or for ICCIDs (whose index yields matches out of order, to be sorted), it is a deferred

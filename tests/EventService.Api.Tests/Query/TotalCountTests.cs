@@ -68,6 +68,18 @@ public sealed class TotalCountTests(ApiFixture fixture, ITestOutputHelper output
         await AssertTotalAsync(reader, $"type:1,from:{Time(Start.AddDays(-4))},until:{Time(Start)}", Ages.Count(age => age >= TimeSpan.Zero && age <= TimeSpan.FromDays(4)));
     }
 
+    [Theory]
+    [InlineData("from:9999-12-31T23:00:01Z,until:9999-12-31T23:59:59Z")]
+    [InlineData("timestamp:9999-12-30")]
+    [InlineData("from:0001-01-01T00:00:00Z,until:0001-01-01T00:30:00Z")]
+    public async Task Windows_at_the_ends_of_the_calendar_count_nothing_instead_of_failing(string q)
+    {
+        await PostAsync(Ages.Select((age, i) => EventAt(1 + i, Start - age)));
+        using var reader = await OrganisationClientAsync(Organisation);
+
+        await AssertTotalAsync(reader, q, 0);
+    }
+
     [Fact]
     public async Task Duplicates_deletes_updates_and_truncation_keep_the_total_exact()
     {
