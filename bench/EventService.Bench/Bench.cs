@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
+using EventService.Domain.Catalog;
+using EventService.Domain.Events;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -27,43 +29,38 @@ public sealed record Latencies(int Count, double P99Ms, double MaxMs)
 public sealed record Measurement(TimeSpan Elapsed, long WalBytes, Latencies Before, Latencies During);
 
 /// <summary>Loads a day of events and measures an operation while one connection keeps inserting single events.</summary>
-public sealed class Bench(NpgsqlDataSource dataSource, PartitionManager partitions, DateOnly day, int rows)
+public sealed class Bench(NpgsqlDataSource dataSource, EventPartitions partitions, DateOnly day, int rows)
 {
     private static readonly TimeSpan Baseline = TimeSpan.FromSeconds(3);
-    private string Partition => PartitionManager.PartitionName(day);
+    private string Partition => EventPartitions.DailyName(day);
 
-    /// <summary>Drops every daily partition and makes the ones from two days before the old day to today's lead time.</summary>
+    /// <summary>Drops every partition and makes the ones from two days before the old day to today's lead time.</summary>
     public async Task ResetAsync(DateTimeOffset now, CancellationToken ct)
     {
         await ExecuteAsync("""
             DO $$
             DECLARE r record;
             BEGIN
-                FOR r IN SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ '^events_p[0-9]{8}$' LOOP
-                    EXECUTE format('DROP TABLE %I', r.relname);
+                FOR r IN SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = 'events'::regclass LOOP
+                    EXECUTE 'DROP TABLE ' || r.name;
                 END LOOP;
             END $$
             """, ct);
-        await partitions.EnsurePartitionsAsync(now, ct);
+        await partitions.EnsureAsync(now, null, ct);
     }
 
     /// <summary>Creates the old day's partition when missing and fills it by binary COPY, then checkpoints.</summary>
     public async Task<LoadResult> LoadDayAsync(DateTimeOffset now, CancellationToken ct)
     {
-        // The window of a clock two days back reaches the old day; the partition manager makes what is missing.
-        await partitions.EnsurePartitionsAsync(now.AddDays(-2), ct);
+        // The window of a clock two days back reaches the old day; the partition catalogue makes what is missing.
+        await partitions.EnsureAsync(now.AddDays(-2), null, ct);
         var stopwatch = Stopwatch.StartNew();
         var random = new Random(42);
         var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var step = TimeSpan.FromDays(1) / rows;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
-            await using var import = await connection.BeginBinaryImportAsync(
-                $"""
-                COPY {Partition} (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
-                    organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
-                    entities, detail, extra, producer_id) FROM STDIN (FORMAT BINARY)
-                """, ct);
+            await using var import = await connection.BeginBinaryImportAsync(EventTable.CopyInto(Partition), ct);
             for (var i = 0; i < rows; i++)
             {
                 var ts = start + step * i;
@@ -73,32 +70,15 @@ public sealed class Bench(NpgsqlDataSource dataSource, PartitionManager partitio
                 var iccid = "89883030000" + sim.ToString("D8", CultureInfo.InvariantCulture);
                 var imsi = "9014300" + sim.ToString("D8", CultureInfo.InvariantCulture);
                 var imei = "35693803" + endpoint.ToString("D7", CultureInfo.InvariantCulture);
-                await import.StartRowAsync(ct);
-                await import.WriteAsync(1_000_000_000L + i, NpgsqlDbType.Bigint, ct);
-                await import.WriteAsync(ts, NpgsqlDbType.TimestampTz, ct);
-                await import.WriteAsync(ts.AddMilliseconds(random.Next(50, 900)), NpgsqlDbType.TimestampTz, ct);
-                await import.WriteAsync(1 + random.Next(20), NpgsqlDbType.Integer, ct);
-                await import.WriteAsync((short)random.Next(3), NpgsqlDbType.Smallint, ct);
-                await import.WriteAsync((short)random.Next(3), NpgsqlDbType.Smallint, ct);
-                await import.WriteAsync(random.Next(20) == 0, NpgsqlDbType.Boolean, ct);
-                await import.WriteAsync("Update location", NpgsqlDbType.Text, ct);
-                await import.WriteAsync((long)organisation, NpgsqlDbType.Bigint, ct);
-                await import.WriteNullAsync(ct);
-                await import.WriteAsync((long)endpoint, NpgsqlDbType.Bigint, ct);
-                await import.WriteAsync((long)sim, NpgsqlDbType.Bigint, ct);
-                await import.WriteAsync((long)(800_000 + endpoint), NpgsqlDbType.Bigint, ct);
-                await import.WriteAsync(iccid, NpgsqlDbType.Text, ct);
-                await import.WriteAsync(imsi, NpgsqlDbType.Text, ct);
-                await import.WriteAsync(imei, NpgsqlDbType.Text, ct);
-                await import.WriteAsync($"100.64.{endpoint % 250}.{endpoint % 200}", NpgsqlDbType.Text, ct);
-                await import.WriteAsync(
-                    $$$"""{"organisation":{"id":{{{organisation}}},"name":"Org {{{organisation}}}"},"endpoint":{"id":{{{endpoint}}},"name":"truck-{{{endpoint}}}","ip_address":"100.64.{{{endpoint % 250}}}.{{{endpoint % 200}}}","tags":"fleet","imei":"{{{imei}}}"},"sim":{"id":{{{sim}}},"iccid":"{{{iccid}}}","production_date":"2021-05-10T00:00:00.000+0000"},"imsi":{"id":{{{800_000 + endpoint}}},"imsi":"{{{imsi}}}","import_date":"2021-05-10T00:00:00.000+0000"}}""",
-                    NpgsqlDbType.Jsonb, ct);
-                await import.WriteAsync(
-                    $$$"""{"id":{{{random.Next(1, 300)}}},"name":"Vodafone","country":{"id":{{{random.Next(1, 250)}}},"name":"Germany","country_code":"49","mcc":"262","iso_code":"de"},"tapcode":[{"id":1,"tapcode":"DEUD2"}],"mnc":[{"id":2,"mnc":"02"}],"volume":{"rx":{{{random.NextDouble()}}},"tx":{{{random.NextDouble()}}},"total":1.5}}""",
-                    NpgsqlDbType.Jsonb, ct);
-                await import.WriteNullAsync(ct);
-                await import.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
+                var entities =
+                    $$$"""{"organisation":{"id":{{{organisation}}},"name":"Org {{{organisation}}}"},"endpoint":{"id":{{{endpoint}}},"name":"truck-{{{endpoint}}}","ip_address":"100.64.{{{endpoint % 250}}}.{{{endpoint % 200}}}","tags":"fleet","imei":"{{{imei}}}"},"sim":{"id":{{{sim}}},"iccid":"{{{iccid}}}","production_date":"2021-05-10T00:00:00.000+0000"},"imsi":{"id":{{{800_000 + endpoint}}},"imsi":"{{{imsi}}}","import_date":"2021-05-10T00:00:00.000+0000"}}""";
+                var detail =
+                    $$$"""{"id":{{{random.Next(1, 300)}}},"name":"Vodafone","country":{"id":{{{random.Next(1, 250)}}},"name":"Germany","country_code":"49","mcc":"262","iso_code":"de"},"tapcode":[{"id":1,"tapcode":"DEUD2"}],"mnc":[{"id":2,"mnc":"02"}],"volume":{"rx":{{{random.NextDouble()}}},"tx":{{{random.NextDouble()}}},"total":1.5}}""";
+                var e = new ValidatedEvent(
+                    1_000_000_000L + i, ts, 1 + random.Next(20), (EventSeverity)random.Next(3), (EventSource)random.Next(3), random.Next(20) == 0,
+                    "Update location", organisation, null, null, endpoint, sim, 800_000 + endpoint, iccid, imsi, imei,
+                    $"100.64.{endpoint % 250}.{endpoint % 200}", entities, detail, null);
+                await EventTable.WriteRowAsync(import, new NewEvent(e, e.Id, ts.AddMilliseconds(random.Next(50, 900)), 1), ct);
             }
 
             await import.CompleteAsync(ct);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EventService.Api.Retention;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -47,11 +48,12 @@ public static class PurgeBenchmark
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var retention = new RetentionOptions();
+        var window = new RetentionWindow(Options.Create(new RetentionPeriodOptions()), TimeProvider.System);
         var now = TimeProvider.System.GetUtcNow();
-        var cutoff = now - retention.Period;
+        var cutoff = window.CutoffAt(now);
         var oldDay = DateOnly.FromDateTime(cutoff.UtcDateTime).AddDays(-2); // wholly before the cutoff
-        var partitions = new PartitionManager(dataSource, Options.Create(retention), Options.Create(new StorageOptions()), NullLogger<PartitionManager>.Instance);
-        var purger = new RetentionPurger(dataSource, Options.Create(retention), TimeProvider.System, NullLogger<RetentionPurger>.Instance);
+        var partitions = new EventPartitions(dataSource, window, Options.Create(new StorageOptions()), NullLogger<EventPartitions>.Instance);
+        var purger = new RetentionPurger(dataSource, Options.Create(retention), window, TimeProvider.System, NullLogger<RetentionPurger>.Instance);
         var bench = new Bench(dataSource, partitions, oldDay, rows);
 
         await bench.ResetAsync(now, ct);

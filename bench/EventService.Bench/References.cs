@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using EventService.Domain.Events;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -11,13 +13,6 @@ namespace EventService.Bench;
 /// <summary>The side-by-side references: what PostgreSQL takes without the service in between.</summary>
 public sealed class References(NpgsqlDataSource dataSource, string connectionString)
 {
-    private const string Columns =
-        """
-        id, "timestamp", received_at, event_type_id, severity, source, alert, description, organisation_id, user_id,
-        endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address, user_name, endpoint_name, tags, network, country,
-        rat_type, entities, detail, extra, producer_id
-        """;
-
     /// <summary>Binary COPY of the events in chunks of <paramref name="chunk"/> rows by <paramref name="writers"/> connections.</summary>
     public async Task<TimeSpan> CopyAsync(ValidatedEvent[] events, int chunk, int writers, CancellationToken ct)
     {
@@ -42,43 +37,11 @@ public sealed class References(NpgsqlDataSource dataSource, string connectionStr
         return stopwatch.Elapsed;
     }
 
-    public const string CopyCommand = $"COPY events ({Columns}) FROM STDIN (FORMAT BINARY)";
+    public static string CopyCommand => EventTable.CopyCommand;
 
     /// <summary>One event as a row of <see cref="CopyCommand"/>, with the given id and times.</summary>
-    public static async Task WriteRowAsync(NpgsqlBinaryImporter import, ValidatedEvent e, long id, DateTimeOffset timestamp, DateTimeOffset receivedAt, CancellationToken ct)
-    {
-        await import.StartRowAsync(ct);
-        await import.WriteAsync(id, NpgsqlDbType.Bigint, ct);
-        await import.WriteAsync(timestamp, NpgsqlDbType.TimestampTz, ct);
-        await import.WriteAsync(receivedAt, NpgsqlDbType.TimestampTz, ct);
-        await import.WriteAsync(e.TypeId, NpgsqlDbType.Integer, ct);
-        await import.WriteAsync((short)e.Severity, NpgsqlDbType.Smallint, ct);
-        await import.WriteAsync((short)e.Source, NpgsqlDbType.Smallint, ct);
-        await import.WriteAsync(e.Alert, NpgsqlDbType.Boolean, ct);
-        await WriteAsync(import, e.Description, NpgsqlDbType.Text, ct);
-        await import.WriteAsync(e.OrganisationId, NpgsqlDbType.Bigint, ct);
-        await WriteAsync(import, e.UserId, NpgsqlDbType.Bigint, ct);
-        await WriteAsync(import, e.EndpointId, NpgsqlDbType.Bigint, ct);
-        await WriteAsync(import, e.SimId, NpgsqlDbType.Bigint, ct);
-        await WriteAsync(import, e.ImsiId, NpgsqlDbType.Bigint, ct);
-        await WriteAsync(import, e.Iccid, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.Imsi, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.Imei, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.IpAddress, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.UserName, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.EndpointName, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.Tags, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.Network, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.Country, NpgsqlDbType.Text, ct);
-        await WriteAsync(import, e.RatType, NpgsqlDbType.Smallint, ct);
-        await import.WriteAsync(e.EntitiesJson, NpgsqlDbType.Jsonb, ct);
-        await WriteAsync(import, e.DetailJson, NpgsqlDbType.Jsonb, ct);
-        await WriteAsync(import, e.ExtraJson, NpgsqlDbType.Jsonb, ct);
-        await import.WriteAsync(1L, NpgsqlDbType.Bigint, ct);
-    }
-
-    private static Task WriteAsync<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken ct) =>
-        value is null ? import.WriteNullAsync(ct) : import.WriteAsync(value, type, ct);
+    public static Task WriteRowAsync(NpgsqlBinaryImporter import, ValidatedEvent e, long id, DateTimeOffset timestamp, DateTimeOffset receivedAt, CancellationToken ct) =>
+        EventTable.WriteRowAsync(import, new NewEvent(e.Timestamp == timestamp ? e : e with { Timestamp = timestamp }, id, receivedAt, 1), ct);
 
     /// <summary>Plain EF Core: a new context per chunk, AddRange, SaveChanges, by <paramref name="writers"/> tasks.</summary>
     public async Task<TimeSpan> EfCoreAsync(ValidatedEvent[] events, int chunk, int writers, CancellationToken ct)
@@ -100,14 +63,24 @@ public sealed class References(NpgsqlDataSource dataSource, string connectionStr
         return stopwatch.Elapsed;
     }
 
-    private static StoredEvent ToStored(ValidatedEvent e, DateTimeOffset receivedAt) => new()
+    // The entity's properties in the column map's order, found by their column names (the guard test holds them equal).
+    private static readonly (EventColumn Column, PropertyInfo Property)[] EntityColumns = EventTable.Columns
+        .Select(c => (c, typeof(StoredEvent).GetProperties().Single(p => SnakeCase(p.Name) == c.Name))).ToArray();
+
+    private static StoredEvent ToStored(ValidatedEvent e, DateTimeOffset receivedAt)
     {
-        Id = e.Id!.Value, Timestamp = e.Timestamp, ReceivedAt = receivedAt, EventTypeId = e.TypeId, Severity = (short)e.Severity,
-        Source = (short)e.Source, Alert = e.Alert, Description = e.Description, OrganisationId = e.OrganisationId, UserId = e.UserId,
-        EndpointId = e.EndpointId, SimId = e.SimId, ImsiId = e.ImsiId, Iccid = e.Iccid, Imsi = e.Imsi, Imei = e.Imei,
-        IpAddress = e.IpAddress, UserName = e.UserName, EndpointName = e.EndpointName, Tags = e.Tags, Network = e.Network,
-        Country = e.Country, RatType = e.RatType, Entities = e.EntitiesJson, Detail = e.DetailJson, Extra = e.ExtraJson, ProducerId = 1,
-    };
+        var row = new NewEvent(e, e.Id, receivedAt, 1);
+        var entity = new StoredEvent();
+        foreach (var (column, property) in EntityColumns)
+        {
+            property.SetValue(entity, column.Value(row));
+        }
+
+        return entity;
+    }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>
     /// pgbench: one-row INSERT transactions (synchronous commit) of the given event's row, with a new id from the
@@ -120,15 +93,15 @@ public sealed class References(NpgsqlDataSource dataSource, string connectionStr
         try
         {
             var script = Path.Combine(dir, "insert.sql");
-            var values = string.Join(", ",
-                "nextval('event_id_seq')", "now() - random() * interval '20 hours'", "now()",
-                e.TypeId.ToString(CultureInfo.InvariantCulture), ((short)e.Severity).ToString(CultureInfo.InvariantCulture),
-                ((short)e.Source).ToString(CultureInfo.InvariantCulture), e.Alert ? "true" : "false", Literal(e.Description),
-                e.OrganisationId.ToString(CultureInfo.InvariantCulture), Literal(e.UserId), Literal(e.EndpointId), Literal(e.SimId),
-                Literal(e.ImsiId), Literal(e.Iccid), Literal(e.Imsi), Literal(e.Imei), Literal(e.IpAddress), Literal(e.UserName),
-                Literal(e.EndpointName), Literal(e.Tags), Literal(e.Network), Literal(e.Country), Literal(e.RatType),
-                Literal(e.EntitiesJson) + "::jsonb", Literal(e.DetailJson) + "::jsonb", Literal(e.ExtraJson) + "::jsonb", "1");
-            await File.WriteAllTextAsync(script, $"INSERT INTO events ({Columns.ReplaceLineEndings(" ")}) VALUES ({values});\n", ct);
+            var row = new NewEvent(e, null, default, 1);
+            var values = string.Join(", ", EventTable.Columns.Select(c => c.Name switch
+            {
+                "id" => $"nextval('{EventTable.IdSequence}')",
+                "timestamp" => "now() - random() * interval '20 hours'",
+                "received_at" => "now()",
+                _ => Literal(c.Value(row)) + (c.Type == NpgsqlDbType.Jsonb ? "::jsonb" : ""),
+            }));
+            await File.WriteAllTextAsync(script, $"INSERT INTO events ({EventTable.ColumnList}) VALUES ({values});\n", ct);
 
             var cs = new NpgsqlConnectionStringBuilder(connectionString);
             var start = new ProcessStartInfo("pgbench")
@@ -194,8 +167,12 @@ public sealed class References(NpgsqlDataSource dataSource, string connectionStr
         throw new InvalidOperationException("no tps in pgbench's output: " + output);
     }
 
-    private static string Literal(string? value) => value is null ? "NULL" : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    private static string Literal<T>(T? value) where T : struct, IFormattable =>
-        value is { } v ? v.ToString(null, CultureInfo.InvariantCulture) : "NULL";
+    private static string Literal(object? value) => value switch
+    {
+        null => "NULL",
+        string text => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'",
+        bool flag => flag ? "true" : "false",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => throw new ArgumentOutOfRangeException(nameof(value), value, "no literal for this type"),
+    };
 }

@@ -6,7 +6,7 @@ using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.Query;
-using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using EventService.Api.RateLimits;
 using EventService.Domain.Catalog;
 using EventService.Domain.Events;
@@ -153,11 +153,11 @@ public sealed class IngestionController(
         {
             case ItemStatus.Accepted:
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
-                return new JsonBytesResult(EventJson.Serialize(StoredEvent.From(result.Event!, result.Id!.Value), catalog.Current), StatusCodes.Status201Created);
+                return new JsonBytesResult(EventJson.Serialize(EventTable.View(result.Event!, result.Id!.Value), catalog.Current), StatusCodes.Status201Created);
             case ItemStatus.Duplicate:
                 // The body is the stored event; should it have gone meanwhile (retention), the one posted.
-                var posted = StoredEvent.From(result.Event!, result.Id!.Value);
-                var stored = await events.FindAsync(posted.OrganisationId, posted.Id, posted.Timestamp, ct) ?? posted;
+                var posted = EventTable.View(result.Event!, result.Id!.Value);
+                var stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, ct) ?? posted;
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
             default:

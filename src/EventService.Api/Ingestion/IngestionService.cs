@@ -1,8 +1,8 @@
 using System.Text.Json;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
-using EventService.Api.Retention;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using EventService.Domain.Events;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +27,7 @@ public sealed partial class IngestionService(
     GroupCommitWriter writer,
     TimeProvider time,
     IOptions<IngestionOptions> ingestionOptions,
-    IOptions<RetentionOptions> retentionOptions,
+    RetentionWindow retention,
     ILogger<IngestionService> logger)
 {
     public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct)
@@ -36,7 +36,7 @@ public sealed partial class IngestionService(
         var now = time.GetUtcNow();
         var context = new IngestContext(
             now,
-            new AcceptanceWindow(retentionOptions.Value.Period, options.MaxFutureSkew),
+            new AcceptanceWindow(retention.Period, options.MaxFutureSkew),
             permissions,
             new EventLimits { MaxDepth = options.MaxDepth, MaxStringLength = options.MaxStringLength, MaxCustomProperties = options.MaxCustomProperties });
         var validator = new EventValidator(catalog.Current);

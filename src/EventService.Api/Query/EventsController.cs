@@ -6,7 +6,7 @@ using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.RateLimits;
-using EventService.Api.Retention;
+using EventService.Api.Storage.Events;
 using EventService.Domain.Queries;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -22,7 +22,7 @@ namespace EventService.Api.Query;
 [Tags("Events")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class EventsController(EventSearch search, CatalogProvider catalog, IOptions<RetentionOptions> retention) : ControllerBase
+public sealed class EventsController(EventSearch search, CatalogProvider catalog, RetentionWindow retention) : ControllerBase
 {
     /// <summary>The events of the caller's organisation: filtered by <c>q</c>, sorted by <c>sort</c>, paged.</summary>
     /// <remarks>
@@ -109,7 +109,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
 
     private async Task<IActionResult> ListAsync(EventScope scope, ListParameters parameters, CancellationToken ct)
     {
-        var parsed = EventQueryParser.Parse(parameters.Q, parameters.Sort, parameters.Page, parameters.PerPage, retention.Value.Period);
+        var parsed = EventQueryParser.Parse(parameters.Q, parameters.Sort, parameters.Page, parameters.PerPage, retention.Period);
         if (parsed.Query is not { } query)
         {
             return QueryProblem(parsed.Errors);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using EventService.Api.Storage.Events;
 using EventService.Domain.Queries;
 
 namespace EventService.Api.Query;

@@ -1,6 +1,7 @@
 using EventService.Api.Auth;
 using EventService.Api.RateLimits;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -15,7 +16,7 @@ namespace EventService.Api.Retention;
 [Authorize(Policy = Policies.Admin)]
 [Tags("Admin")]
 public sealed class RetentionController(
-    EventsDbContext db, RetentionPurger purger, IOptions<RetentionOptions> options, TimeProvider time) : ControllerBase
+    EventsDbContext db, EventPartitions partitions, IOptions<RetentionOptions> options, RetentionWindow window) : ControllerBase
 {
     /// <summary>The retention policy, the latest purge round of any instance, and the oldest event kept.</summary>
     /// <param name="ct">Aborted when the client goes away.</param>
@@ -30,9 +31,9 @@ public sealed class RetentionController(
     {
         var o = options.Value;
         var last = await db.RetentionRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == RetentionRun.LatestId, ct);
-        var oldest = await purger.OldestEventAsync(ct);
+        var oldest = await partitions.OldestEventAsync(ct);
         return new RetentionStatus(
-            o.Enabled, o.Period, o.Interval, time.GetUtcNow() - o.Period, oldest,
+            o.Enabled, window.Period, o.Interval, window.Cutoff, oldest,
             last is null ? null : new RetentionRunSummary(
                 last.StartedAt, last.FinishedAt, last.DurationMs, last.Cutoff, last.PartitionsDropped,
                 last.RowsDeleted, last.QuarantineDeleted, last.Skipped, last.Error));

@@ -1,4 +1,5 @@
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Retention;
@@ -9,7 +10,7 @@ namespace EventService.Api.Retention;
 /// within its bound. A failed step is logged and retried next round; nothing here stops the host.
 /// </summary>
 public sealed partial class RetentionJob(
-    PartitionManager partitions,
+    EventPartitions partitions,
     RetentionPurger purger,
     QuarantineTrimmer quarantine,
     TimeProvider time,
@@ -46,9 +47,9 @@ public sealed partial class RetentionJob(
         try
         {
             // Outside the purge lock: every instance may need a partition for today's ingest, and the partition
-            // manager serialises instances itself. A short lock timeout, so that a long query on events does not
-            // make the CREATE's ACCESS EXCLUSIVE request queue ingest behind it.
-            await partitions.EnsurePartitionsAsync(time.GetUtcNow(), o.LockTimeout, ct);
+            // catalogue serialises instances itself. A short lock timeout, so that a long query on events cannot keep
+            // the round waiting on its ATTACH.
+            await partitions.EnsureAsync(time.GetUtcNow(), o.LockTimeout, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {

@@ -4,8 +4,8 @@ public sealed class RetentionOptions
 {
     public const string Section = "Retention";
 
-    /// <summary>How long events (and quarantined items) are kept; ingest refuses events older than this, and the purge removes them.</summary>
-    public TimeSpan Period { get; set; } = TimeSpan.FromDays(30);
+    // Retention:Period, how long events are kept, is bound by Storage (RetentionPeriodOptions), whose RetentionWindow
+    // every cutoff comes from.
 
     /// <summary>How often the retention job runs (also once at startup): partitions ahead, the purge, the quarantine bound.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
@@ -18,4 +18,10 @@ public sealed class RetentionOptions
 
     /// <summary>Longest the purge waits for a table lock; a timeout fails the round, which is retried next round.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Longest a plain DETACH waits for its ACCESS EXCLUSIVE lock on events, which every insert and read queues behind
+    /// while it waits. Used only when events has a DEFAULT partition (an operator's), which forbids DETACH CONCURRENTLY.
+    /// </summary>
+    public TimeSpan PlainDetachLockTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
 }

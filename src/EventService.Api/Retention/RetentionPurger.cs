@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -8,10 +8,11 @@ using NpgsqlTypes;
 namespace EventService.Api.Retention;
 
 /// <summary>
-/// One purge round: drops the daily partitions of <c>events</c> that lie wholly before the cutoff, deletes in bounded
-/// batches the older rows of the one partition that straddles it and the older quarantined items, and records the
-/// round in <c>retention_runs</c>. The cutoff is <see cref="RetentionOptions.Period"/> before the injected clock's
-/// now: the same period and clock as ingest's acceptance window, so ingest never writes what the purge removes.
+/// One purge round: detaches and drops the partitions of <c>events</c> whose bounds lie wholly before the cutoff
+/// (whatever their names), deletes in bounded batches the older rows of the partitions that straddle it (and of a
+/// DEFAULT partition), and the older quarantined items, and records the round in <c>retention_runs</c>. The cutoff
+/// comes from <see cref="RetentionWindow"/>: the same period and clock as ingest's acceptance window, so ingest never
+/// writes what the purge removes. The partition DDL is <see cref="EventPartitions"/>'; this type only orchestrates.
 /// </summary>
 /// <remarks>
 /// One purger at a time: a guard connection opens a transaction and takes
@@ -20,11 +21,16 @@ namespace EventService.Api.Retention;
 /// dies. The work itself runs on a second connection, each statement its own short transaction, so that no DELETE
 /// batch holds row locks or a snapshot for the length of the round and ingest never waits on the purge. Before each
 /// statement the guard is pinged: if its connection was lost (and the lock with it) the round stops. The work is
-/// idempotent (DROP IF EXISTS, DELETE of rows before a fixed cutoff), so even a lost guard cannot do harm.
+/// idempotent (a drop checks the recorded oid and name, a DELETE removes rows before a fixed cutoff), so even a lost
+/// guard cannot do harm.
+/// <para>A detached table has no bounds any more: each partition is recorded in <c>event_partition_drops</c> before it is
+/// detached, and every round first finishes the recorded drops, so a crash between detach and drop costs one round's
+/// delay, never a table left behind or a table dropped for its name alone.</para>
 /// </remarks>
 public sealed partial class RetentionPurger(
     NpgsqlDataSource dataSource,
     IOptions<RetentionOptions> options,
+    RetentionWindow window,
     TimeProvider time,
     ILogger<RetentionPurger> logger)
 {
@@ -41,7 +47,7 @@ public sealed partial class RetentionPurger(
     {
         var o = options.Value;
         var run = new RetentionRun { StartedAt = time.GetUtcNow() };
-        run.Cutoff = run.StartedAt - o.Period;
+        run.Cutoff = window.CutoffAt(run.StartedAt);
         var stopwatch = Stopwatch.StartNew();
         try
         {
@@ -60,15 +66,11 @@ public sealed partial class RetentionPurger(
                     new NpgsqlParameter("value", $"{(int)o.LockTimeout.TotalMilliseconds}ms"));
 
                 var step = () => PingAsync(guard, guardTx, ct);
-                run.PartitionsDropped = await DropOldPartitionsAsync(work, run.Cutoff, step, ct);
+                run.PartitionsDropped = await DropOldPartitionsAsync(work, run.Cutoff, run.StartedAt, step, ct);
                 run.RowsDeleted = await DeleteStraddlingRowsAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
                 await step();
-                // The hourly counts of what the purge removed: EventSearch reads none from before the cutoff's hour.
-                await ExecuteAsync(work,
-                    """
-                    DELETE FROM event_counts WHERE hour < date_trunc('hour', @cutoff, 'UTC');
-                    DELETE FROM event_count_deltas WHERE hour < date_trunc('hour', @cutoff, 'UTC');
-                    """, ct,
+                // The hourly counts of what the purge removed (the counts' rules: EventCounts).
+                await ExecuteAsync(work, EventCounts.PurgeSql, ct,
                     new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = run.Cutoff });
                 run.QuarantineDeleted = await DeleteQuarantineAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
                 await guardTx.CommitAsync(ct);
@@ -78,6 +80,12 @@ public sealed partial class RetentionPurger(
         {
             run.Error = ex.Message;
             LogFailed(ex, run.Cutoff);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Between two statements: what is done stays done (each its own transaction), the rest waits for a round.
+            LogCancelled(run.Cutoff);
+            throw;
         }
 
         run.FinishedAt = time.GetUtcNow();
@@ -93,26 +101,6 @@ public sealed partial class RetentionPurger(
 
         await SaveAsync(run, ct);
         return run;
-    }
-
-    /// <summary>
-    /// The oldest event kept: the smallest timestamp of the oldest daily partition that holds a row.
-    /// </summary>
-    public async Task<DateTimeOffset?> OldestEventAsync(CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        foreach (var partition in (await ListPartitionsAsync(connection, ct)).Where(p => p.Attached && !p.DetachPending))
-        {
-            // REVIEW: with no index leading with timestamp this scans one day's partition; cheap for an admin call
-            // at today's volumes, a roll-up or a BRIN index on timestamp would make it free.
-            await using var command = new NpgsqlCommand($"""SELECT min("timestamp") FROM {partition.Name}""", connection);
-            if (await command.ExecuteScalarAsync(ct) is DateTime oldest)
-            {
-                return new DateTimeOffset(DateTime.SpecifyKind(oldest, DateTimeKind.Utc));
-            }
-        }
-
-        return null;
     }
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection guard, NpgsqlTransaction tx, CancellationToken ct)
@@ -135,26 +123,57 @@ public sealed partial class RetentionPurger(
         await command.ExecuteScalarAsync(ct);
     }
 
-    private async Task<int> DropOldPartitionsAsync(NpgsqlConnection work, DateTimeOffset cutoff, Func<Task> step, CancellationToken ct)
+    private async Task<int> DropOldPartitionsAsync(NpgsqlConnection work, DateTimeOffset cutoff, DateTimeOffset now, Func<Task> step, CancellationToken ct)
     {
         var dropped = 0;
-        foreach (var partition in (await ListPartitionsAsync(work, ct)).Where(p => p.End <= cutoff).OrderBy(p => p.Day))
+        // First what an earlier round recorded and did not finish (a crash between detach and drop).
+        foreach (var record in await EventPartitions.RecordedDropsAsync(work, ct))
         {
             await step();
-            var name = PartitionManager.PartitionName(partition.Day);
-            if (partition.Attached)
+            if (await EventPartitions.FinishDropAsync(work, record, ct))
             {
-                // DETACH ... CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on events, which neither inserts nor queries
-                // conflict with, where a plain DETACH or a DROP of an attached partition takes ACCESS EXCLUSIVE on
-                // events and so queues every insert behind any long query. A detach interrupted between its two
-                // transactions leaves the partition pending; FINALIZE completes it next round.
-                var mode = partition.DetachPending ? "FINALIZE" : "CONCURRENTLY";
-                await ExecuteAsync(work, $"ALTER TABLE events DETACH PARTITION {name} {mode}", ct);
+                LogDropped(record.Name);
+                dropped++;
+            }
+        }
+
+        var partitions = await EventPartitions.ListAsync(work, ct);
+        var fallback = partitions.FirstOrDefault(p => p.IsDefault);
+        var old = partitions.Where(p => p.WhollyBefore(cutoff)).ToList();
+        if (fallback is not null && old.Count > 0)
+        {
+            LogPlainDetach(fallback.Name, old.Count);
+        }
+
+        foreach (var partition in old)
+        {
+            await step();
+            await EventPartitions.RecordDropAsync(work, partition, now, ct);
+            if (fallback is null || partition.DetachPending)
+            {
+                // DETACH ... CONCURRENTLY: neither inserts nor queries wait for it. An interrupted one leaves the
+                // partition pending, and the recorded drop FINALIZEs it next round.
+                await EventPartitions.DetachAsync(work, partition, concurrently: true, ct);
+            }
+            else
+            {
+                // PostgreSQL refuses DETACH ... CONCURRENTLY while a DEFAULT partition exists. A plain DETACH takes
+                // ACCESS EXCLUSIVE on events, and inserts queue behind it while it waits: it waits only briefly.
+                await ExecuteAsync(work, "SELECT set_config('lock_timeout', @value, false)", ct,
+                    new NpgsqlParameter("value", EventPartitions.Milliseconds(options.Value.PlainDetachLockTimeout)));
+                try
+                {
+                    await EventPartitions.DetachAsync(work, partition, concurrently: false, ct);
+                }
+                finally
+                {
+                    await ExecuteAsync(work, "SELECT set_config('lock_timeout', @value, false)", ct,
+                        new NpgsqlParameter("value", EventPartitions.Milliseconds(options.Value.LockTimeout)));
+                }
             }
 
-            // Now a table of its own: dropping it locks nothing but itself.
-            await ExecuteAsync(work, $"DROP TABLE IF EXISTS {name}", ct);
-            LogDropped(name);
+            await EventPartitions.FinishDropAsync(work, new PartitionDropRecord(partition.Oid, partition.Name), ct);
+            LogDropped(partition.Name);
             dropped++;
         }
 
@@ -164,15 +183,22 @@ public sealed partial class RetentionPurger(
     private static async Task<long> DeleteStraddlingRowsAsync(
         NpgsqlConnection work, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct)
     {
-        var day = DateOnly.FromDateTime(cutoff.UtcDateTime);
-        var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        var partition = (await ListPartitionsAsync(work, ct)).FirstOrDefault(p => p.Day == day && p.Attached && !p.DetachPending);
-        if (cutoff == start || partition is null)
+        var deleted = 0L;
+        foreach (var partition in (await EventPartitions.ListAsync(work, ct)).Where(p => p.Straddles(cutoff) && !p.DetachPending))
         {
-            return 0;
+            deleted += partition.IsPartitioned
+                ? await DeleteByKeyAsync(work, partition.Name, cutoff, batchSize, step, ct)
+                : await DeleteByBlocksAsync(work, partition.Name, cutoff, batchSize, step, ct);
         }
 
-        var name = PartitionManager.PartitionName(day);
+        return deleted;
+    }
+
+    // A plain table is walked in block ranges (a TID range scan): the events table has no index that leads with
+    // timestamp, so a batch by timestamp alone would re-scan the partition from its start every time.
+    private static async Task<long> DeleteByBlocksAsync(
+        NpgsqlConnection work, string name, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct)
+    {
         long blocks;
         await using (var size = new NpgsqlCommand(
             "SELECT pg_relation_size(@name::regclass) / current_setting('block_size')::bigint", work))
@@ -209,19 +235,33 @@ public sealed partial class RetentionPurger(
         return deleted;
     }
 
-    private static async Task<long> DeleteQuarantineAsync(
-        NpgsqlConnection work, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct)
+    // A partition that is itself partitioned has no heap of its own: batches by key, each a scan of what is left.
+    private static Task<long> DeleteByKeyAsync(
+        NpgsqlConnection work, string name, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct) =>
+        DeleteInBatchesAsync(work,
+            $"""
+            DELETE FROM {name} WHERE (organisation_id, id, "timestamp") IN (
+                SELECT organisation_id, id, "timestamp" FROM {name} WHERE "timestamp" < @cutoff LIMIT @batch)
+            """, cutoff, batchSize, step, ct);
+
+    private static Task<long> DeleteQuarantineAsync(
+        NpgsqlConnection work, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct) =>
+        DeleteInBatchesAsync(work,
+            """
+            DELETE FROM quarantine WHERE id = ANY (ARRAY(
+                SELECT id FROM quarantine WHERE received_at < @cutoff ORDER BY received_at LIMIT @batch))
+            """, cutoff, batchSize, step, ct);
+
+    /// <summary>Runs a DELETE of at most <c>@batch</c> rows before <c>@cutoff</c> until one deletes fewer; each its own transaction.</summary>
+    private static async Task<long> DeleteInBatchesAsync(
+        NpgsqlConnection work, string sql, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct)
     {
         var deleted = 0L;
         int count;
         do
         {
             await step();
-            await using var delete = new NpgsqlCommand(
-                """
-                DELETE FROM quarantine WHERE id = ANY (ARRAY(
-                    SELECT id FROM quarantine WHERE received_at < @cutoff ORDER BY received_at LIMIT @batch))
-                """, work);
+            await using var delete = new NpgsqlCommand(sql, work);
             delete.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = cutoff });
             delete.Parameters.Add(new NpgsqlParameter<int>("batch", NpgsqlDbType.Integer) { TypedValue = batchSize });
             count = await delete.ExecuteNonQueryAsync(ct);
@@ -230,37 +270,6 @@ public sealed partial class RetentionPurger(
         while (count == batchSize);
 
         return deleted;
-    }
-
-    private sealed record Partition(DateOnly Day, bool Attached, bool DetachPending)
-    {
-        public string Name => PartitionManager.PartitionName(Day);
-
-        public DateTimeOffset End => new(Day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-    }
-
-    // Daily tables of events by name, attached or left detached by an interrupted round; nothing else is touched.
-    private static async Task<List<Partition>> ListPartitionsAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT c.relname::text, i.inhrelid IS NOT NULL, COALESCE(i.inhdetachpending, false)
-            FROM pg_class c
-            LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND i.inhparent = 'events'::regclass
-            WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
-              AND c.relname ~ '^events_p[0-9]{8}$'
-            """, connection);
-        var partitions = new List<Partition>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            if (DateOnly.TryParseExact(reader.GetString(0)["events_p".Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-            {
-                partitions.Add(new Partition(day, reader.GetBoolean(1), reader.GetBoolean(2)));
-            }
-        }
-
-        return partitions.OrderBy(p => p.Day).ToList();
     }
 
     private async Task SaveAsync(RetentionRun run, CancellationToken ct)
@@ -311,11 +320,17 @@ public sealed partial class RetentionPurger(
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention: dropped partition {Partition}")]
     private partial void LogDropped(string partition);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: events has a DEFAULT partition {Default}, and PostgreSQL refuses DETACH ... CONCURRENTLY while one exists; detaching {Partitions} partitions with a plain DETACH under a short lock timeout instead, and purging the DEFAULT partition by batched deletes")]
+    private partial void LogPlainDetach(string @default, int partitions);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention round skipped: another instance holds the purge lock (cutoff {Cutoff:o})")]
     private partial void LogSkipped(DateTimeOffset cutoff);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Retention round failed (cutoff {Cutoff:o}); it runs again next round")]
     private partial void LogFailed(Exception exception, DateTimeOffset cutoff);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention round cancelled (cutoff {Cutoff:o}); what it removed stays removed, the rest waits for the next round")]
+    private partial void LogCancelled(DateTimeOffset cutoff);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: could not record the round in retention_runs")]
     private partial void LogNotSaved(Exception exception);

@@ -1,15 +1,10 @@
-using EventService.Api.Retention;
+using EventService.Api.Storage.Events;
 using Microsoft.EntityFrameworkCore;
 
 namespace EventService.Api.Storage;
 
 public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) : DbContext(options)
 {
-    /// <summary>First id the service assigns to an event posted without one: above emnify's ids, below 2^53 for JavaScript clients.</summary>
-    public const long FirstAssignedEventId = 8_000_000_000_000_000;
-
-    public const string EventIdSequence = "event_id_seq";
-
     public DbSet<StoredEvent> Events => Set<StoredEvent>();
 
     public DbSet<EventTypeRow> EventTypes => Set<EventTypeRow>();
@@ -28,15 +23,18 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<EventCountDelta> EventCountDeltas => Set<EventCountDelta>();
 
+    public DbSet<PartitionDrop> PartitionDrops => Set<PartitionDrop>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        modelBuilder.HasSequence<long>(EventIdSequence).StartsAt(FirstAssignedEventId);
+        modelBuilder.HasSequence<long>(EventTable.IdSequence).StartsAt(EventTable.FirstAssignedId);
 
         modelBuilder.Entity<StoredEvent>(e =>
         {
-            // The table is range-partitioned by day on timestamp (see the initial migration), so the
-            // partition key is part of the primary key.
-            e.ToTable("events");
+            // The EF model of the events table, for migrations; rows are written and read through EventTable's column
+            // map. The table is range-partitioned by day on timestamp (see the initial migration), so the partition
+            // key is part of the primary key.
+            e.ToTable(EventTable.Name);
             // An event is one organisation's: the same producer id and timestamp in two organisations are two events,
             // so that no organisation learns from a duplicate answer that another has an event.
             // Organisation first: the key also serves the default list order (id) of one organisation and, being
@@ -103,7 +101,7 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
         modelBuilder.Entity<EventCount>(e =>
         {
-            // Written only by EventCountsCompactor; read by EventSearch with the deltas not yet folded in.
+            // Written only by EventCountsCompactor; read by EventSearch with the deltas not yet folded in (see EventCounts).
             e.ToTable("event_counts");
             e.HasKey(x => new { x.OrganisationId, x.Hour });
         });
@@ -114,6 +112,14 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
             e.ToTable("event_count_deltas");
             e.HasNoKey();
             e.HasIndex(x => new { x.OrganisationId, x.Hour });
+        });
+
+        modelBuilder.Entity<PartitionDrop>(e =>
+        {
+            // Written by the purge before each detach, removed after each drop (see EventPartitions).
+            e.ToTable("event_partition_drops");
+            e.HasKey(x => x.TableOid);
+            e.Property(x => x.TableOid).ValueGeneratedNever();
         });
     }
 }

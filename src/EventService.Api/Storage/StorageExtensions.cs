@@ -1,5 +1,5 @@
 using EventService.Api.Catalog;
-using EventService.Api.Retention;
+using EventService.Api.Storage.Events;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -26,6 +26,10 @@ public static partial class StorageExtensions
             .Validate(o => o.CountsCompactionInterval >= TimeSpan.FromMilliseconds(100) && o.CountsCompactionInterval <= TimeSpan.FromHours(1),
                 "Storage:CountsCompactionInterval must lie between 00:00:00.1 and 01:00:00.")
             .ValidateOnStart();
+        builder.Services.AddOptions<RetentionPeriodOptions>().BindConfiguration(RetentionPeriodOptions.Section)
+            .Validate(o => o.Period >= TimeSpan.FromDays(1), "Retention:Period must be at least one day (1.00:00:00).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RetentionWindow>();
 
         // Resolved lazily so that configuration added by a test host is seen.
         builder.Services.AddSingleton(services =>
@@ -46,7 +50,8 @@ public static partial class StorageExtensions
             .UseNpgsql(services.GetRequiredService<NpgsqlDataSource>())
             .UseSnakeCaseNamingConvention());
 
-        builder.Services.AddSingleton<PartitionManager>();
+        builder.Services.AddSingleton<EventPartitions>();
+        builder.Services.AddSingleton<EventSearch>();
         builder.Services.AddSingleton<QuarantineTrimmer>();
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddSingleton<GroupCommitWriter>();
@@ -107,8 +112,8 @@ public static partial class StorageExtensions
         }
 
         var loaded = await catalog.LoadAsync(ct);
-        var created = await app.Services.GetRequiredService<PartitionManager>()
-            .EnsurePartitionsAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+        var created = await app.Services.GetRequiredService<EventPartitions>()
+            .EnsureAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), null, ct);
         LogReady(logger, loaded.Types.Count, created);
     }
 

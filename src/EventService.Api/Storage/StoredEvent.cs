@@ -1,8 +1,9 @@
-using EventService.Domain.Events;
-
 namespace EventService.Api.Storage;
 
-/// <summary>One row of the day-partitioned <c>events</c> table.</summary>
+/// <summary>
+/// EF Core's entity of the day-partitioned <c>events</c> table, for the model and its migrations only: rows are written
+/// and read through <see cref="Events.EventTable"/>'s column map, which a test holds equal to this entity.
+/// </summary>
 public sealed class StoredEvent
 {
     public long Id { get; set; }
@@ -64,34 +65,4 @@ public sealed class StoredEvent
     public string? Extra { get; set; }
 
     public long? ProducerId { get; set; }
-
-    /// <summary>The row a validated event becomes (what an answer shows of it; the writer fills its own columns).</summary>
-    public static StoredEvent From(ValidatedEvent e, long id) => new()
-    {
-        Id = id,
-        Timestamp = e.Timestamp,
-        EventTypeId = e.TypeId,
-        Severity = (short)e.Severity,
-        Source = (short)e.Source,
-        Alert = e.Alert,
-        Description = e.Description,
-        OrganisationId = e.OrganisationId,
-        UserId = e.UserId,
-        EndpointId = e.EndpointId,
-        SimId = e.SimId,
-        ImsiId = e.ImsiId,
-        Iccid = e.Iccid,
-        Imsi = e.Imsi,
-        Imei = e.Imei,
-        IpAddress = e.IpAddress,
-        UserName = e.UserName,
-        EndpointName = e.EndpointName,
-        Tags = e.Tags,
-        Network = e.Network,
-        Country = e.Country,
-        RatType = e.RatType,
-        Entities = e.EntitiesJson,
-        Detail = e.DetailJson,
-        Extra = e.ExtraJson,
-    };
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using EventService.Api.Retention;
 using EventService.Api.Storage;
+using EventService.Api.Storage.Events;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -80,31 +81,57 @@ public sealed class ApiFixture : IAsyncLifetime
         clock.Reset(Start);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers, application_tokens, organisations, retention_runs RESTART IDENTITY CASCADE", connection);
+        await using var command = new NpgsqlCommand("TRUNCATE events, quarantine, producers, application_tokens, organisations, retention_runs, event_partition_drops RESTART IDENTITY CASCADE", connection);
         await command.ExecuteNonQueryAsync();
         await RestorePartitionsAsync(connection);
     }
 
-    // Retention tests move the clock, drop old partitions and make new ones ahead: put back exactly the daily
-    // partitions the start clock needs, from the acceptance window's first day to the lead time.
+    // Retention tests move the clock, drop old partitions, make new ones ahead and plant tables of their own (named
+    // events_*): put back exactly the daily partitions the start clock needs, from the acceptance window's first day
+    // to the lead time, and drop every other table named events_*.
     private async Task RestorePartitionsAsync(NpgsqlConnection connection)
     {
-        var first = PartitionManager.PartitionName(DateOnly.FromDateTime(Start.AddDays(-30).UtcDateTime));
-        var last = PartitionManager.PartitionName(DateOnly.FromDateTime(Start.AddDays(3).UtcDateTime));
+        var expected = Enumerable.Range(0, 34).Select(d => EventPartitions.DailyName(DateOnly.FromDateTime(Start.AddDays(-30 + d).UtcDateTime))).ToArray();
+        // A detach a test interrupted is finalized first (FINALIZE cannot run inside the DO block's transaction).
+        var pending = new List<string>();
+        await using (var list = new NpgsqlCommand("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'events'::regclass AND inhdetachpending", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                pending.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var name in pending)
+        {
+            await using var finalize = new NpgsqlCommand($"ALTER TABLE events DETACH PARTITION {name} FINALIZE", connection);
+            await finalize.ExecuteNonQueryAsync();
+        }
+
+        await using (var setting = new NpgsqlCommand("SELECT set_config('test.expected', @names, false)", connection))
+        {
+            setting.Parameters.AddWithValue("names", string.Join(',', expected));
+            await setting.ExecuteNonQueryAsync();
+        }
+
         await using var drop = new NpgsqlCommand(
             """
             DO $$
             DECLARE r record;
             BEGIN
-                FOR r IN SELECT relname FROM pg_class
-                         WHERE relkind = 'r' AND relname ~ '^events_p[0-9]{8}$' AND (relname < @first OR relname > @last)
+                FOR r IN SELECT c.oid::regclass::text AS name FROM pg_class c
+                         WHERE c.relkind IN ('r', 'p') AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE 'events\_%'
+                           AND NOT (c.relname = ANY (string_to_array(current_setting('test.expected'), ','))
+                                    AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent = 'events'::regclass))
+                           AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND i.inhparent <> 'events'::regclass)
                 LOOP
-                    EXECUTE format('DROP TABLE %I', r.relname);
+                    EXECUTE 'DROP TABLE IF EXISTS ' || r.name;
                 END LOOP;
             END $$
-            """.Replace("@first", $"'{first}'").Replace("@last", $"'{last}'"), connection);
+            """, connection);
         await drop.ExecuteNonQueryAsync();
-        await Factory.Services.GetRequiredService<PartitionManager>().EnsurePartitionsAsync(Start, CancellationToken.None);
+        await Factory.Services.GetRequiredService<EventPartitions>().EnsureAsync(Start, null, CancellationToken.None);
     }
 
     public HttpClient Client(string? bearer = null) => Client(Factory, bearer);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using EventService.Api.Storage.Events;
 using EventService.Api.Retention;
 using EventService.Api.Storage;
 using EventService.Api.Tests.Infrastructure;

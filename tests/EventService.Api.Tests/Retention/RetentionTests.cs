@@ -235,16 +235,6 @@ public sealed class RetentionTests(ApiFixture fixture, ITestOutputHelper output)
         Assert.Contains("events_p20261225", await PartitionsAsync());
     }
 
-    [Fact]
-    public async Task A_cancelled_round_stops_and_says_so()
-    {
-        Fixture.Time.Advance(TimeSpan.FromDays(31));
-        var purger = Fixture.Factory.Services.GetRequiredService<RetentionPurger>();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => purger.PurgeAsync(new CancellationToken(canceled: true)));
-        Assert.Contains("events_p20261022", await PartitionsAsync());
-    }
-
     [Theory]
     [InlineData("Retention:Period", "12:00:00", "Retention:Period must be at least one day")]
     [InlineData("Retention:Interval", "00:00:30", "Retention:Interval must be at least a minute")]

@@ -1,3 +1,4 @@
+using EventService.Api.Storage.Events;
 using EventService.Api.Storage;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -34,8 +35,8 @@ public sealed class SchemaTests(ApiFixture fixture, ITestOutputHelper output) : 
     [Fact]
     public async Task Daily_partitions_cover_the_acceptance_window_and_three_days_ahead()
     {
-        var first = PartitionManager.PartitionName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(-30).UtcDateTime));
-        var last = PartitionManager.PartitionName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(3).UtcDateTime));
+        var first = EventPartitions.DailyName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(-30).UtcDateTime));
+        var last = EventPartitions.DailyName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(3).UtcDateTime));
 
         var names = await Fixture.QueryScalarAsync<string[]>(
             """
@@ -46,7 +47,7 @@ public sealed class SchemaTests(ApiFixture fixture, ITestOutputHelper output) : 
 
         Assert.Contains(first, names);
         Assert.Contains(last, names);
-        var expected = Enumerable.Range(0, 34).Select(d => PartitionManager.PartitionName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(-30 + d).UtcDateTime)));
+        var expected = Enumerable.Range(0, 34).Select(d => EventPartitions.DailyName(DateOnly.FromDateTime(ApiFixture.Start.AddDays(-30 + d).UtcDateTime)));
         Assert.Empty(expected.Except(names));
     }
 

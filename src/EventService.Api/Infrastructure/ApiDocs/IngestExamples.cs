@@ -39,7 +39,7 @@ public sealed class IngestExamplesFilter(IngestExamples examples) : IOperationFi
             return;
         }
 
-        var single = context.SchemaGenerator.GenerateSchema(typeof(Query.EventDocument), context.SchemaRepository);
+        var single = context.SchemaGenerator.GenerateSchema(typeof(Storage.Events.EventDocument), context.SchemaRepository);
         var batch = examples.Batch();
         operation.RequestBody = new OpenApiRequestBody
         {

@@ -25,54 +25,6 @@ namespace EventService.Api.Storage.Migrations
             modelBuilder.HasSequence("event_id_seq")
                 .StartsAt(8000000000000000L);
 
-            modelBuilder.Entity("EventService.Api.Retention.RetentionRun", b =>
-                {
-                    b.Property<int>("Id")
-                        .HasColumnType("integer")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("Cutoff")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("cutoff");
-
-                    b.Property<long>("DurationMs")
-                        .HasColumnType("bigint")
-                        .HasColumnName("duration_ms");
-
-                    b.Property<string>("Error")
-                        .HasColumnType("text")
-                        .HasColumnName("error");
-
-                    b.Property<DateTimeOffset>("FinishedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("finished_at");
-
-                    b.Property<int>("PartitionsDropped")
-                        .HasColumnType("integer")
-                        .HasColumnName("partitions_dropped");
-
-                    b.Property<long>("QuarantineDeleted")
-                        .HasColumnType("bigint")
-                        .HasColumnName("quarantine_deleted");
-
-                    b.Property<long>("RowsDeleted")
-                        .HasColumnType("bigint")
-                        .HasColumnName("rows_deleted");
-
-                    b.Property<bool>("Skipped")
-                        .HasColumnType("boolean")
-                        .HasColumnName("skipped");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.HasKey("Id")
-                        .HasName("pk_retention_runs");
-
-                    b.ToTable("retention_runs", (string)null);
-                });
-
             modelBuilder.Entity("EventService.Api.Storage.ApplicationToken", b =>
                 {
                     b.Property<long>("Id")
@@ -184,6 +136,27 @@ namespace EventService.Api.Storage.Migrations
                         .HasName("pk_event_types");
 
                     b.ToTable("event_types", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.Events.PartitionDrop", b =>
+                {
+                    b.Property<long>("TableOid")
+                        .HasColumnType("bigint")
+                        .HasColumnName("table_oid");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<string>("TableName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("table_name");
+
+                    b.HasKey("TableOid")
+                        .HasName("pk_event_partition_drops");
+
+                    b.ToTable("event_partition_drops", (string)null);
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.Organisation", b =>
@@ -307,6 +280,54 @@ namespace EventService.Api.Storage.Migrations
                         .HasDatabaseName("ix_quarantine_received_at");
 
                     b.ToTable("quarantine", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.RetentionRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("Cutoff")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cutoff");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<int>("PartitionsDropped")
+                        .HasColumnType("integer")
+                        .HasColumnName("partitions_dropped");
+
+                    b.Property<long>("QuarantineDeleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("quarantine_deleted");
+
+                    b.Property<long>("RowsDeleted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_deleted");
+
+                    b.Property<bool>("Skipped")
+                        .HasColumnType("boolean")
+                        .HasColumnName("skipped");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_runs");
+
+                    b.ToTable("retention_runs", (string)null);
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.StoredEvent", b =>

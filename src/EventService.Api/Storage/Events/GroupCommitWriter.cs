@@ -3,7 +3,7 @@ using EventService.Domain.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace EventService.Api.Storage;
+namespace EventService.Api.Storage.Events;
 
 /// <summary>
 /// Group commit: concurrent requests hand their validated events to a bounded channel; a writer loop takes what is

@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace EventService.Api.Storage;
+namespace EventService.Api.Storage.Events;
 
 /// <summary>
 /// Folds the per-hour count deltas that the triggers on <c>events</c> append into <c>event_counts</c>, every
-/// <see cref="StorageOptions.CountsCompactionInterval"/>, so that an exact count sums few rows. One statement moves
-/// what its snapshot sees (deltas committed later stay for the next round), so readers see each delta exactly once,
-/// before or after; two instances compacting at once skip what the other already moved.
+/// <see cref="StorageOptions.CountsCompactionInterval"/>, so that an exact count sums few rows (the rules: <see cref="EventCounts"/>).
+/// Two instances compacting at once skip what the other already moved.
 /// </summary>
 public sealed partial class EventCountsCompactor(
     NpgsqlDataSource dataSource,
@@ -15,18 +14,10 @@ public sealed partial class EventCountsCompactor(
     TimeProvider time,
     ILogger<EventCountsCompactor> logger) : BackgroundService
 {
-    private const string Compact =
-        """
-        WITH moved AS (DELETE FROM event_count_deltas RETURNING organisation_id, hour, events)
-        INSERT INTO event_counts AS c (organisation_id, hour, events)
-        SELECT organisation_id, hour, sum(events) FROM moved GROUP BY 1, 2 ORDER BY 1, 2
-        ON CONFLICT (organisation_id, hour) DO UPDATE SET events = c.events + excluded.events
-        """;
-
     /// <summary>Folds every committed delta in; returns how many hour rows it added to or created.</summary>
     public async Task<int> CompactAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(Compact);
+        await using var command = dataSource.CreateCommand(EventCounts.CompactSql);
         return await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace EventService.Api.Storage;
+namespace EventService.Api.Storage.Events;
 
 /// <summary>A rejected item on its way to the quarantine.</summary>
 public sealed record QuarantineEntry(int ItemIndex, long? EventId, string ErrorsJson, string Payload, bool PayloadTruncated);
@@ -21,45 +21,12 @@ public readonly record struct WriteOutcome(long Id, bool Inserted);
 
 /// <summary>
 /// Writes the validated events and rejected items of one or more requests in one transaction, one statement each:
-/// an <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING</c> that assigns missing ids and reports
-/// which rows were new. COPY cannot say ON CONFLICT or RETURNING, so the array-parameter insert is the fast path here.
+/// the events by <see cref="EventTable.InsertSql"/> (<c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING</c>,
+/// which assigns missing ids and reports which rows were new). COPY cannot say ON CONFLICT or RETURNING, so the
+/// array-parameter insert is the fast path here.
 /// </summary>
-public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager partitions, TimeProvider time, IOptions<StorageOptions> options)
+public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions partitions, TimeProvider time, IOptions<StorageOptions> options)
 {
-    private const string InsertEvents =
-        """
-        WITH src AS (
-            SELECT u.ord, COALESCE(u.id, nextval('event_id_seq')) AS id, u.ts, u.event_type_id, u.severity, u.source,
-                   u.alert, u.description, u.organisation_id, u.user_id, u.endpoint_id, u.sim_id, u.imsi_id,
-                   u.iccid, u.imsi, u.imei, u.ip_address, u.user_name, u.endpoint_name, u.tags, u.network,
-                   u.country, u.rat_type, u.entities, u.detail, u.extra, u.received_at, u.producer_id
-            FROM unnest(@id, @ts, @event_type_id, @severity, @source, @alert, @description, @organisation_id,
-                        @user_id, @endpoint_id, @sim_id, @imsi_id, @iccid, @imsi, @imei, @ip_address,
-                        @user_name, @endpoint_name, @tags, @network, @country, @rat_type,
-                        @entities, @detail, @extra, @received_at, @producer_id)
-                 WITH ORDINALITY AS u(id, ts, event_type_id, severity, source, alert, description, organisation_id,
-                                      user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
-                                      user_name, endpoint_name, tags, network, country, rat_type,
-                                      entities, detail, extra, received_at, producer_id, ord)
-        ), ins AS (
-            INSERT INTO events (id, "timestamp", received_at, event_type_id, severity, source, alert, description,
-                                organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
-                                user_name, endpoint_name, tags, network, country, rat_type,
-                                entities, detail, extra, producer_id)
-            SELECT id, ts, received_at, event_type_id, severity, source, alert, description,
-                   organisation_id, user_id, endpoint_id, sim_id, imsi_id, iccid, imsi, imei, ip_address,
-                   user_name, endpoint_name, tags, network, country, rat_type,
-                   entities, detail, extra, producer_id
-            FROM src
-            ORDER BY id, ts -- one lock order for overlapping batches, so redeliveries do not deadlock
-            ON CONFLICT DO NOTHING
-            RETURNING id, "timestamp", organisation_id
-        )
-        SELECT src.id, ins.id IS NOT NULL
-        FROM src LEFT JOIN ins ON ins.id = src.id AND ins."timestamp" = src.ts AND ins.organisation_id = src.organisation_id
-        ORDER BY src.ord
-        """;
-
     // New organisations are inserted without locking known ones; a name is updated only when it changed, so
     // concurrent batches of one organisation do not queue behind each other's row locks.
     private const string InsertOrganisations =
@@ -112,7 +79,7 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         {
             // No partition for a timestamp inside the window: the daily maintenance has not run yet (a host
             // that slept, a clock that jumped). Create what is missing and try once more.
-            await partitions.EnsurePartitionsAsync(time.GetUtcNow(), ct);
+            await partitions.EnsureAsync(time.GetUtcNow(), null, ct);
             return await WriteOnceAsync(parts, ct);
         }
     }
@@ -176,8 +143,8 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
             batch.BatchCommands.Add(trim);
         }
 
-        // Prepared: the statements' texts never change, and PostgreSQL then parses and plans the insert (a CTE over 27
-        // arrays into a partitioned table) once per connection rather than for every group. Npgsql keeps the
+        // Prepared: the statements' texts never change, and PostgreSQL then parses and plans the insert (a CTE over one
+        // array per column into a partitioned table) once per connection rather than for every group. Npgsql keeps the
         // statements prepared per physical connection, so this costs a round trip only the first time.
         await batch.PrepareAsync(ct);
         await using (var reader = await batch.ExecuteReaderAsync(ct))
@@ -227,99 +194,8 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, PartitionManager pa
         return command;
     }
 
-    private static NpgsqlBatchCommand EventsCommand(List<Row> rows)
-    {
-        var n = rows.Count;
-        var id = new long?[n];
-        var ts = new DateTimeOffset[n];
-        var type = new int[n];
-        var severity = new short[n];
-        var source = new short[n];
-        var alert = new bool[n];
-        var description = new string?[n];
-        var organisation = new long[n];
-        var user = new long?[n];
-        var endpoint = new long?[n];
-        var sim = new long?[n];
-        var imsiId = new long?[n];
-        var iccid = new string?[n];
-        var imsi = new string?[n];
-        var imei = new string?[n];
-        var ip = new string?[n];
-        var userName = new string?[n];
-        var endpointName = new string?[n];
-        var tags = new string?[n];
-        var network = new string?[n];
-        var country = new string?[n];
-        var rat = new short?[n];
-        var entities = new string[n];
-        var detail = new string?[n];
-        var extra = new string?[n];
-        var receivedAt = new DateTimeOffset[n];
-        var producer = new long?[n];
-        for (var i = 0; i < n; i++)
-        {
-            var e = rows[i].Event;
-            id[i] = e.Id;
-            ts[i] = e.Timestamp;
-            type[i] = e.TypeId;
-            severity[i] = (short)e.Severity;
-            source[i] = (short)e.Source;
-            alert[i] = e.Alert;
-            description[i] = e.Description;
-            organisation[i] = e.OrganisationId;
-            user[i] = e.UserId;
-            endpoint[i] = e.EndpointId;
-            sim[i] = e.SimId;
-            imsiId[i] = e.ImsiId;
-            iccid[i] = e.Iccid;
-            imsi[i] = e.Imsi;
-            imei[i] = e.Imei;
-            ip[i] = e.IpAddress;
-            userName[i] = e.UserName;
-            endpointName[i] = e.EndpointName;
-            tags[i] = e.Tags;
-            network[i] = e.Network;
-            country[i] = e.Country;
-            rat[i] = e.RatType;
-            entities[i] = e.EntitiesJson;
-            detail[i] = e.DetailJson;
-            extra[i] = e.ExtraJson;
-            receivedAt[i] = rows[i].Part.ReceivedAt;
-            producer[i] = rows[i].Part.ProducerId;
-        }
-
-        var command = new NpgsqlBatchCommand(InsertEvents);
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter<long?[]>("id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = id });
-        p.Add(new NpgsqlParameter<DateTimeOffset[]>("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = ts });
-        p.Add(new NpgsqlParameter<int[]>("event_type_id", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = type });
-        p.Add(new NpgsqlParameter<short[]>("severity", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = severity });
-        p.Add(new NpgsqlParameter<short[]>("source", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = source });
-        p.Add(new NpgsqlParameter<bool[]>("alert", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { TypedValue = alert });
-        p.Add(new NpgsqlParameter<string?[]>("description", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = description });
-        p.Add(new NpgsqlParameter<long[]>("organisation_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = organisation });
-        p.Add(new NpgsqlParameter<long?[]>("user_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = user });
-        p.Add(new NpgsqlParameter<long?[]>("endpoint_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = endpoint });
-        p.Add(new NpgsqlParameter<long?[]>("sim_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = sim });
-        p.Add(new NpgsqlParameter<long?[]>("imsi_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = imsiId });
-        p.Add(new NpgsqlParameter<string?[]>("iccid", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = iccid });
-        p.Add(new NpgsqlParameter<string?[]>("imsi", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = imsi });
-        p.Add(new NpgsqlParameter<string?[]>("imei", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = imei });
-        p.Add(new NpgsqlParameter<string?[]>("ip_address", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ip });
-        p.Add(new NpgsqlParameter<string?[]>("user_name", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = userName });
-        p.Add(new NpgsqlParameter<string?[]>("endpoint_name", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = endpointName });
-        p.Add(new NpgsqlParameter<string?[]>("tags", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = tags });
-        p.Add(new NpgsqlParameter<string?[]>("network", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = network });
-        p.Add(new NpgsqlParameter<string?[]>("country", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = country });
-        p.Add(new NpgsqlParameter<short?[]>("rat_type", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = rat });
-        p.Add(new NpgsqlParameter<string[]>("entities", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = entities });
-        p.Add(new NpgsqlParameter<string?[]>("detail", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = detail });
-        p.Add(new NpgsqlParameter<string?[]>("extra", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = extra });
-        p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = receivedAt });
-        p.Add(new NpgsqlParameter<long?[]>("producer_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = producer });
-        return command;
-    }
+    private static NpgsqlBatchCommand EventsCommand(List<Row> rows) =>
+        EventTable.InsertCommand(rows.ConvertAll(r => new NewEvent(r.Event, r.Event.Id, r.Part.ReceivedAt, r.Part.ProducerId)));
 
     private static NpgsqlBatchCommand QuarantineCommand(List<(WritePart Part, QuarantineEntry Entry)> rejected)
     {

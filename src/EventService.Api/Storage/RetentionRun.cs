@@ -1,4 +1,4 @@
-namespace EventService.Api.Retention;
+namespace EventService.Api.Storage;
 
 /// <summary>
 /// The latest retention round of any instance, kept in the one-row table <c>retention_runs</c> so that every

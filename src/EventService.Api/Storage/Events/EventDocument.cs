@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace EventService.Api.Query;
+namespace EventService.Api.Storage.Events;
 
 // Documentation only: events are written by EventJson, and this record gives Swagger their shape.
 #pragma warning disable CS1591

@@ -1,20 +1,19 @@
 using System.Buffers;
 using System.Text.Json;
-using EventService.Api.Storage;
 using EventService.Domain.Catalog;
 using EventService.Domain.Events;
 
-namespace EventService.Api.Query;
+namespace EventService.Api.Storage.Events;
 
 /// <summary>
-/// Writes stored events in emnify's shape: canonical descriptions for type, severity and source from the
+/// Writes events in emnify's shape: canonical descriptions for type, severity and source from the
 /// catalog, the timestamp as ISO 8601 UTC, the entity snapshots, detail and extra properties as they came.
 /// </summary>
 public static class EventJson
 {
     private static readonly string[] EntityNames = ["organisation", "user", "endpoint", "sim", "imsi"];
 
-    public static void Write(Utf8JsonWriter writer, StoredEvent e, EventCatalog catalog)
+    public static void Write(Utf8JsonWriter writer, EventView e, EventCatalog catalog)
     {
         writer.WriteStartObject();
         writer.WriteNumber("id", e.Id);
@@ -84,7 +83,7 @@ public static class EventJson
         writer.WriteEndObject();
     }
 
-    public static byte[] Serialize(StoredEvent e, EventCatalog catalog)
+    public static byte[] Serialize(EventView e, EventCatalog catalog)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
