@@ -14,10 +14,7 @@ namespace EventService.Domain.Events;
 internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 {
     private const string Root = "$";
-    private const string DuplicateProperty = "duplicate property";
     private const int MaxIpAddressLength = 64;
-    private const int PairwiseDuplicateCheckLimit = 32;
-    private const int Escaped = -1;
 
     private readonly EventLimits _limits = context.Limits;
     private const int MaxNumberLength = 100;
@@ -26,7 +23,6 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
     private readonly FieldErrors _errors = new();
     private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
-    private readonly List<(JsonProperty Property, int Fingerprint)> _siblings = new(16);
     private readonly List<Segment> _segments = [];
     private List<JsonProperty>? _extras;
     private string _scanBase = "";
@@ -166,7 +162,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
     private void CollectTopLevel(JsonElement item)
     {
-        CheckNamesAndDuplicates(item, "");
+        CheckNames(item, "");
         foreach (var property in item.EnumerateObject())
         {
             if (!IsUsableName(property))
@@ -181,7 +177,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             }
             else if (_fields[(int)field].ValueKind == JsonValueKind.Undefined)
             {
-                // A duplicate was reported by CheckNamesAndDuplicates; the first occurrence is read.
+                // Duplicate names are the parser's to refuse; should one get here, the first occurrence is read.
                 _fields[(int)field] = property.Value;
             }
         }
@@ -835,7 +831,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             return false;
         }
 
-        CheckNamesAndDuplicates(value, path);
+        CheckNames(value, path);
         return true;
     }
 
@@ -865,7 +861,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                     return;
                 }
 
-                CheckNamesAndDuplicates(value, null);
+                CheckNames(value, null);
                 foreach (var property in value.EnumerateObject())
                 {
                     CountCustomProperty();
@@ -948,94 +944,17 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             $"has too many properties: detail and the extra properties may hold at most {_limits.MaxCustomProperties} together, counted at every depth");
     }
 
-    /// <summary>
-    /// Reports unusable property names (at the object's path) and duplicate names (at the duplicate's path).
-    /// <paramref name="path"/> null means the current scan position.
-    /// </summary>
-    private void CheckNamesAndDuplicates(JsonElement value, string? path)
+    /// <summary>Reports unusable property names at the object's path; <paramref name="path"/> null means the current scan position.</summary>
+    private void CheckNames(JsonElement value, string? path)
     {
-        HashSet<string>? names = null;
-        _siblings.Clear();
         foreach (var property in value.EnumerateObject())
         {
-            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-            var problem = RawJsonString.Check(raw, _limits.MaxStringLength);
+            var problem = RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength);
             if (problem != StringProblem.None)
             {
                 _errors.Add(ObjectPath(path), NameMessage(problem));
-                continue;
-            }
-
-            bool duplicate;
-            if (names is null && _siblings.Count < PairwiseDuplicateCheckLimit)
-            {
-                // Pairwise, but only names with equal fingerprints are compared: the check is quadratic in the object's size.
-                var fingerprint = Fingerprint(raw);
-                duplicate = false;
-                foreach (var earlier in _siblings)
-                {
-                    if ((earlier.Fingerprint == fingerprint || earlier.Fingerprint == Escaped || fingerprint == Escaped)
-                        && SameName(earlier.Property, property))
-                    {
-                        duplicate = true;
-                        break;
-                    }
-                }
-
-                if (!duplicate)
-                {
-                    _siblings.Add((property, fingerprint));
-                }
-            }
-            else
-            {
-                if (names is null)
-                {
-                    names = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var earlier in _siblings)
-                    {
-                        names.Add(earlier.Property.Name);
-                    }
-                }
-
-                duplicate = !names.Add(property.Name);
-            }
-
-            if (duplicate)
-            {
-                _errors.Add(JsonPath.Property(path ?? ScanPath(), property.Name), DuplicateProperty);
             }
         }
-
-        _siblings.Clear();
-    }
-
-    /// <summary>
-    /// A hash of a name as written; <see cref="Escaped"/> for a name with an escape, which may equal a differently
-    /// written one and so is compared with every other.
-    /// </summary>
-    private static int Fingerprint(ReadOnlySpan<byte> raw)
-    {
-        if (raw.IndexOf((byte)'\\') >= 0)
-        {
-            return Escaped;
-        }
-
-        var hash = new HashCode();
-        hash.AddBytes(raw);
-        return hash.ToHashCode() & int.MaxValue;
-    }
-
-    private static bool SameName(JsonProperty a, JsonProperty b)
-    {
-        var rawA = JsonMarshal.GetRawUtf8PropertyName(a);
-        var rawB = JsonMarshal.GetRawUtf8PropertyName(b);
-        if (rawA.IndexOf((byte)'\\') < 0 && rawB.IndexOf((byte)'\\') < 0)
-        {
-            return rawA.SequenceEqual(rawB);
-        }
-
-        return a.NameEquals(b.Name);
     }
 
     private bool IsUsableName(JsonProperty property) =>
