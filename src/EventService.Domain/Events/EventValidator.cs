@@ -8,7 +8,7 @@ namespace EventService.Domain.Events;
 /// the acceptance window, the credential's permissions and the shape limits. No I/O.
 /// </summary>
 /// <remarks>
-/// Thread-safe: each call keeps its state in its own <see cref="EventReading"/>. Duplicate property names are the
+/// Thread-safe: each call keeps its state in its own <see cref="EventValidation"/>. Duplicate property names are the
 /// parser's to refuse, not this validator's: callers parse with <c>JsonDocumentOptions.AllowDuplicateProperties = false</c>.
 /// </remarks>
 public sealed class EventValidator(EventCatalog catalog)
@@ -18,6 +18,6 @@ public sealed class EventValidator(EventCatalog catalog)
     public EventValidationResult Validate(JsonElement item, IngestContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return new EventReading(_catalog, context).Read(item);
+        return new EventValidation(_catalog, context).Run(item);
     }
 }

@@ -8,10 +8,10 @@ using EventService.Domain.Json;
 namespace EventService.Domain.Events;
 
 /// <summary>
-/// The state of validating one event: one walk over the item that reads the typed fields, checks every string,
-/// property name and nesting level, and collects every problem as a field error instead of throwing.
+/// One event's validation run against the emnify field rules: one walk over the item that reads the typed fields,
+/// checks every string, property name and nesting level, and collects every problem as a field error instead of throwing.
 /// </summary>
-internal sealed class EventReading(EventCatalog catalog, IngestContext context)
+internal sealed class EventValidation(EventCatalog catalog, IngestContext context)
 {
     private const string Root = "$";
     private const int MaxIpAddressLength = 64;
@@ -63,7 +63,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         Ok,
     }
 
-    public EventValidationResult Read(JsonElement item)
+    public EventValidationResult Run(JsonElement item)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -111,7 +111,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             imsi.Digits,
             endpoint.Digits,
             endpoint.IpAddress,
-            CompactJson.Write(this, static (writer, reading) => reading.WriteEntities(writer)),
+            CompactJson.Write(this, static (writer, validation) => validation.WriteEntities(writer)),
             detail.ValueKind == JsonValueKind.Object ? CompactJson.Compact(detail) : null,
             _extras is null ? null : CompactJson.Write(_extras, static (writer, extras) => WriteExtras(writer, extras)))
         {
