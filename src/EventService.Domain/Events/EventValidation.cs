@@ -8,27 +8,31 @@ using EventService.Domain.Json;
 namespace EventService.Domain.Events;
 
 /// <summary>
-/// One event's validation run against the emnify field rules: one walk over the item that reads the typed fields,
-/// checks every string, property name and nesting level, and collects every problem as a field error instead of throwing.
+/// One event's validation run against the emnify field rules: one walk over the item that reads the typed fields, has
+/// <see cref="StorableJson"/> check every string, property name, number and nesting level on the way, and collects
+/// every problem as a field error instead of throwing.
 /// </summary>
-internal sealed class EventValidation(EventCatalog catalog, IngestContext context)
+internal sealed class EventValidation(EventCatalog catalog, IngestContext context, FieldErrors errors)
 {
-    private const string Root = "$";
     private const int MaxIpAddressLength = 64;
 
-    private readonly EventLimits _limits = context.Limits;
-    private const int MaxNumberLength = 100;
-    private const int MaxNumberExponent = 308;
+    private readonly FieldErrors _errors = errors;
+    private readonly StorableJson _json = new(
+        errors,
+        context.Limits.MaxDepth,
+        context.Limits.MaxStringLength,
+        context.Limits.MaxCustomProperties,
+        "detail and the extra properties");
 
-    private readonly FieldErrors _errors = new();
-    private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
-    private readonly List<Segment> _segments = [];
+    private long? _defaultedOrganisation;
     private List<JsonProperty>? _extras;
-    private string _scanBase = "";
-    private string? _countingKey;
-    private int _customProperties;
-    private bool _customLimitReported;
+
+    // The errors are a primary-constructor parameter only so that both field initializers above can share them.
+    public EventValidation(EventCatalog catalog, IngestContext context)
+        : this(catalog, context, new FieldErrors())
+    {
+    }
 
     private enum Field
     {
@@ -67,7 +71,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            _errors.Add(Root, "an event must be a JSON object");
+            _errors.Add(JsonPath.Root, "an event must be a JSON object");
             return new EventValidationResult(null, null, _errors.ToDictionary());
         }
 
@@ -162,10 +166,10 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
 
     private void CollectTopLevel(JsonElement item)
     {
-        CheckNames(item, "");
+        _json.CheckNames(item, "");
         foreach (var property in item.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -328,7 +332,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             _errors.Add(rendered, "must be a string or null");
 
             // Walked anyway, so a NUL or an over-deep array inside the wrong value is reported too.
-            Scan(value, rendered, depth);
+            _json.Scan(value, rendered, depth);
         }
 
         return read == StringRead.Ok ? text : null;
@@ -346,7 +350,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         var idElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -358,7 +362,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             else
             {
                 // The producer's description is not stored: the catalog's text is canonical.
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -449,7 +453,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         short? fromText = null;
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -472,7 +476,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
                 continue;
             }
 
-            ScanProperty(key, property, 3);
+            _json.ScanProperty(key, property, 3);
         }
 
         if (!IsAbsent(idElement))
@@ -519,7 +523,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         var nameElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -534,7 +538,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             }
             else
             {
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -578,11 +582,11 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object or null");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return default;
         }
 
-        if (!EnterObject(value, key, 2))
+        if (!_json.EnterObject(value, key, 2))
         {
             return default;
         }
@@ -598,7 +602,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         var idElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -649,7 +653,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             }
             else
             {
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -695,7 +699,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
 
                 break;
             default:
-                Scan(value, path.ToString(), 3);
+                _json.Scan(value, path.ToString(), 3);
                 break;
         }
 
@@ -714,14 +718,12 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object or null");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return default;
         }
 
         var before = _errors.Version;
-        _countingKey = key;
-        Scan(value, key, 2);
-        _countingKey = null;
+        _json.ScanCounted(value, key, 2);
 
         // The schema is evaluated only on a detail that is within the limits and safe to read as strings.
         if (typeId is { } known && _errors.Version == before)
@@ -742,12 +744,9 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         foreach (var property in _extras)
         {
             var key = JsonPath.Property("", property.Name);
-            _countingKey = key;
-            CountCustomProperty();
-            Scan(property.Value, key, 2);
+            _json.CountProperty(key);
+            _json.ScanCounted(property.Value, key, 2);
         }
-
-        _countingKey = null;
     }
 
     private void WriteEntities(Utf8JsonWriter writer)
@@ -816,154 +815,11 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return false;
         }
 
-        return EnterObject(value, key, 2);
-    }
-
-    private bool EnterObject(JsonElement value, string path, int depth)
-    {
-        if (depth > _limits.MaxDepth)
-        {
-            _errors.Add(path, DepthMessage());
-            return false;
-        }
-
-        CheckNames(value, path);
-        return true;
-    }
-
-    private void Scan(JsonElement value, string basePath, int depth)
-    {
-        _scanBase = basePath;
-        _segments.Clear();
-        ScanValue(value, depth);
-    }
-
-    private void ScanProperty(string parentPath, JsonProperty property, int depth)
-    {
-        _scanBase = parentPath;
-        _segments.Clear();
-        _segments.Add(new Segment(property, -1));
-        ScanValue(property.Value, depth);
-    }
-
-    private void ScanValue(JsonElement value, int depth)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                if (depth > _limits.MaxDepth)
-                {
-                    _errors.Add(ScanPath(), DepthMessage());
-                    return;
-                }
-
-                CheckNames(value, null);
-                foreach (var property in value.EnumerateObject())
-                {
-                    CountCustomProperty();
-                    if (!IsUsableName(property))
-                    {
-                        continue;
-                    }
-
-                    _segments.Add(new Segment(property, -1));
-                    ScanValue(property.Value, depth + 1);
-                    _segments.RemoveAt(_segments.Count - 1);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                if (depth > _limits.MaxDepth)
-                {
-                    _errors.Add(ScanPath(), DepthMessage());
-                    return;
-                }
-
-                var index = 0;
-                foreach (var element in value.EnumerateArray())
-                {
-                    _segments.Add(new Segment(default, index++));
-                    ScanValue(element, depth + 1);
-                    _segments.RemoveAt(_segments.Count - 1);
-                }
-
-                break;
-            case JsonValueKind.String:
-                var problem = CheckString(value);
-                if (problem != StringProblem.None)
-                {
-                    _errors.Add(ScanPath(), StringMessage(problem));
-                }
-
-                break;
-            case JsonValueKind.Number:
-                if (!IsStorableNumber(JsonMarshal.GetRawUtf8Value(value)))
-                {
-                    _errors.Add(ScanPath(), $"is out of range: a number may have at most {MaxNumberLength} characters and an exponent of at most {MaxNumberExponent}");
-                }
-
-                break;
-        }
-    }
-
-    /// <summary>
-    /// PostgreSQL's jsonb refuses numbers beyond its numeric range (1e200000 fails the whole batch), and JavaScript
-    /// clients cannot read beyond a double's: a bounded length and exponent keep every stored number readable.
-    /// </summary>
-    private static bool IsStorableNumber(ReadOnlySpan<byte> raw)
-    {
-        if (raw.Length > MaxNumberLength)
-        {
-            return false;
-        }
-
-        var e = raw.IndexOfAny((byte)'e', (byte)'E');
-        if (e < 0)
-        {
-            return true;
-        }
-
-        var exponent = raw[(e + 1)..].TrimStart("+-"u8);
-        return exponent.Length <= 4 && int.Parse(exponent, CultureInfo.InvariantCulture) <= MaxNumberExponent;
-    }
-
-    private void CountCustomProperty()
-    {
-        if (_countingKey is null || ++_customProperties <= _limits.MaxCustomProperties || _customLimitReported)
-        {
-            return;
-        }
-
-        _customLimitReported = true;
-        _errors.Add(
-            _countingKey,
-            $"has too many properties: detail and the extra properties may hold at most {_limits.MaxCustomProperties} together, counted at every depth");
-    }
-
-    /// <summary>Reports unusable property names at the object's path; <paramref name="path"/> null means the current scan position.</summary>
-    private void CheckNames(JsonElement value, string? path)
-    {
-        foreach (var property in value.EnumerateObject())
-        {
-            var problem = RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength);
-            if (problem != StringProblem.None)
-            {
-                _errors.Add(ObjectPath(path), NameMessage(problem));
-            }
-        }
-    }
-
-    private bool IsUsableName(JsonProperty property) =>
-        RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength) == StringProblem.None;
-
-    private StringProblem CheckString(JsonElement value)
-    {
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        return RawJsonString.Check(raw[1..^1], _limits.MaxStringLength);
+        return _json.EnterObject(value, key, 2);
     }
 
     private StringRead ReadString(JsonElement value, LazyPath path, out string? text)
@@ -974,50 +830,14 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             return StringRead.NotString;
         }
 
-        var problem = CheckString(value);
-        if (problem != StringProblem.None)
+        if (!_json.CheckString(value, path))
         {
-            _errors.Add(path.ToString(), StringMessage(problem));
             return StringRead.Rejected;
         }
 
         text = value.GetString();
         return StringRead.Ok;
     }
-
-    private string ScanPath()
-    {
-        var path = _scanBase;
-        foreach (var segment in _segments)
-        {
-            path = segment.Index >= 0 ? JsonPath.Index(path, segment.Index) : JsonPath.Property(path, segment.Property.Name);
-        }
-
-        return path;
-    }
-
-    private string ObjectPath(string? path) => path switch
-    {
-        null => ScanPath() is { Length: > 0 } scanned ? scanned : Root,
-        "" => Root,
-        _ => path,
-    };
-
-    private string DepthMessage() => $"is nested too deeply: an event may nest objects and arrays at most {_limits.MaxDepth} levels deep";
-
-    private string StringMessage(StringProblem problem) => problem switch
-    {
-        StringProblem.Nul => "contains a NUL character (U+0000)",
-        StringProblem.InvalidUnicode => "contains invalid Unicode (an unpaired surrogate)",
-        _ => $"is longer than {_limits.MaxStringLength} characters",
-    };
-
-    private string NameMessage(StringProblem problem) => problem switch
-    {
-        StringProblem.Nul => "has a property name that contains a NUL character (U+0000)",
-        StringProblem.InvalidUnicode => "has a property name that contains invalid Unicode (an unpaired surrogate)",
-        _ => $"has a property name longer than {_limits.MaxStringLength} characters",
-    };
 
     private static bool IsAbsent(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
 
@@ -1077,18 +897,6 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             : span.ToString("c", CultureInfo.InvariantCulture);
 
     private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
-
-    private readonly record struct Segment(JsonProperty Property, int Index);
-
-    /// <summary>A field path rendered only when an error needs it, so valid events build no path strings.</summary>
-    private readonly struct LazyPath(string parent, JsonProperty property, bool hasProperty)
-    {
-        public static implicit operator LazyPath(string path) => new(path, default, false);
-
-        public static LazyPath Child(string parent, JsonProperty property) => new(parent, property, true);
-
-        public override string ToString() => hasProperty ? JsonPath.Property(parent, property.Name) : parent;
-    }
 
     private struct EntityRead
     {
