@@ -51,7 +51,7 @@ internal static class TestData
 
     /// <summary>
     /// The valid event as text, with the JSON string "@" replaced by <paramref name="rawJson"/>: for inputs a JsonNode
-    /// cannot hold (escaped lone surrogates, duplicate names).
+    /// cannot hold (escaped lone surrogates).
     /// </summary>
     public static string EventWithRaw(Action<JsonObject> placeholders, string rawJson)
     {

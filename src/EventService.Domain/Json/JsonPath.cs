@@ -6,6 +6,9 @@ namespace EventService.Domain.Json;
 /// <summary>Builds the dotted field paths used as error keys: <c>detail.country.id</c>, <c>detail.tapcode[0].id</c>.</summary>
 internal static class JsonPath
 {
+    /// <summary>The key of an error about the whole document.</summary>
+    public const string Root = "$";
+
     public static string Property(string parent, string name)
     {
         if (IsPlain(name))

@@ -8,31 +8,31 @@ using EventService.Domain.Json;
 namespace EventService.Domain.Events;
 
 /// <summary>
-/// The state of validating one event: one walk over the item that reads the typed fields, checks every string,
-/// property name and nesting level, and collects every problem as a field error instead of throwing.
+/// One event's validation run against the emnify field rules: one walk over the item that reads the typed fields, has
+/// <see cref="StorableJson"/> check every string, property name, number and nesting level on the way, and collects
+/// every problem as a field error instead of throwing.
 /// </summary>
-internal sealed class EventReading(EventCatalog catalog, IngestContext context)
+internal sealed class EventValidation(EventCatalog catalog, IngestContext context, FieldErrors errors)
 {
-    private const string Root = "$";
-    private const string DuplicateProperty = "duplicate property";
     private const int MaxIpAddressLength = 64;
-    private const int PairwiseDuplicateCheckLimit = 32;
-    private const int Escaped = -1;
 
-    private readonly EventLimits _limits = context.Limits;
-    private const int MaxNumberLength = 100;
-    private const int MaxNumberExponent = 308;
+    private readonly FieldErrors _errors = errors;
+    private readonly StorableJson _json = new(
+        errors,
+        context.Limits.MaxDepth,
+        context.Limits.MaxStringLength,
+        context.Limits.MaxCustomProperties,
+        "detail and the extra properties");
 
-    private readonly FieldErrors _errors = new();
-    private long? _defaultedOrganisation;
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
-    private readonly List<(JsonProperty Property, int Fingerprint)> _siblings = new(16);
-    private readonly List<Segment> _segments = [];
+    private long? _defaultedOrganisation;
     private List<JsonProperty>? _extras;
-    private string _scanBase = "";
-    private string? _countingKey;
-    private int _customProperties;
-    private bool _customLimitReported;
+
+    // The errors are a primary-constructor parameter only so that both field initializers above can share them.
+    public EventValidation(EventCatalog catalog, IngestContext context)
+        : this(catalog, context, new FieldErrors())
+    {
+    }
 
     private enum Field
     {
@@ -67,11 +67,11 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         Ok,
     }
 
-    public EventValidationResult Read(JsonElement item)
+    public EventValidationResult Run(JsonElement item)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            _errors.Add(Root, "an event must be a JSON object");
+            _errors.Add(JsonPath.Root, "an event must be a JSON object");
             return new EventValidationResult(null, null, _errors.ToDictionary());
         }
 
@@ -115,7 +115,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             imsi.Digits,
             endpoint.Digits,
             endpoint.IpAddress,
-            CompactJson.Write(this, static (writer, reading) => reading.WriteEntities(writer)),
+            CompactJson.Write(this, static (writer, validation) => validation.WriteEntities(writer)),
             detail.ValueKind == JsonValueKind.Object ? CompactJson.Compact(detail) : null,
             _extras is null ? null : CompactJson.Write(_extras, static (writer, extras) => WriteExtras(writer, extras)))
         {
@@ -166,10 +166,10 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
     private void CollectTopLevel(JsonElement item)
     {
-        CheckNamesAndDuplicates(item, "");
+        _json.CheckNames(item, "");
         foreach (var property in item.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -181,7 +181,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             }
             else if (_fields[(int)field].ValueKind == JsonValueKind.Undefined)
             {
-                // A duplicate was reported by CheckNamesAndDuplicates; the first occurrence is read.
+                // Duplicate names are the parser's to refuse; should one get here, the first occurrence is read.
                 _fields[(int)field] = property.Value;
             }
         }
@@ -332,7 +332,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             _errors.Add(rendered, "must be a string or null");
 
             // Walked anyway, so a NUL or an over-deep array inside the wrong value is reported too.
-            Scan(value, rendered, depth);
+            _json.Scan(value, rendered, depth);
         }
 
         return read == StringRead.Ok ? text : null;
@@ -350,7 +350,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var idElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -362,7 +362,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             else
             {
                 // The producer's description is not stored: the catalog's text is canonical.
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -453,7 +453,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         short? fromText = null;
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -476,7 +476,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
                 continue;
             }
 
-            ScanProperty(key, property, 3);
+            _json.ScanProperty(key, property, 3);
         }
 
         if (!IsAbsent(idElement))
@@ -523,7 +523,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var nameElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -538,7 +538,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             }
             else
             {
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -582,11 +582,11 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object or null");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return default;
         }
 
-        if (!EnterObject(value, key, 2))
+        if (!_json.EnterObject(value, key, 2))
         {
             return default;
         }
@@ -602,7 +602,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         var idElement = default(JsonElement);
         foreach (var property in value.EnumerateObject())
         {
-            if (!IsUsableName(property))
+            if (!_json.IsUsableName(property))
             {
                 continue;
             }
@@ -653,7 +653,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             }
             else
             {
-                ScanProperty(key, property, 3);
+                _json.ScanProperty(key, property, 3);
             }
         }
 
@@ -699,7 +699,7 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
 
                 break;
             default:
-                Scan(value, path.ToString(), 3);
+                _json.Scan(value, path.ToString(), 3);
                 break;
         }
 
@@ -718,14 +718,12 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object or null");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return default;
         }
 
         var before = _errors.Version;
-        _countingKey = key;
-        Scan(value, key, 2);
-        _countingKey = null;
+        _json.ScanCounted(value, key, 2);
 
         // The schema is evaluated only on a detail that is within the limits and safe to read as strings.
         if (typeId is { } known && _errors.Version == before)
@@ -746,12 +744,9 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         foreach (var property in _extras)
         {
             var key = JsonPath.Property("", property.Name);
-            _countingKey = key;
-            CountCustomProperty();
-            Scan(property.Value, key, 2);
+            _json.CountProperty(key);
+            _json.ScanCounted(property.Value, key, 2);
         }
-
-        _countingKey = null;
     }
 
     private void WriteEntities(Utf8JsonWriter writer)
@@ -820,231 +815,11 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
         if (value.ValueKind != JsonValueKind.Object)
         {
             _errors.Add(key, "must be an object");
-            Scan(value, key, 2);
+            _json.Scan(value, key, 2);
             return false;
         }
 
-        return EnterObject(value, key, 2);
-    }
-
-    private bool EnterObject(JsonElement value, string path, int depth)
-    {
-        if (depth > _limits.MaxDepth)
-        {
-            _errors.Add(path, DepthMessage());
-            return false;
-        }
-
-        CheckNamesAndDuplicates(value, path);
-        return true;
-    }
-
-    private void Scan(JsonElement value, string basePath, int depth)
-    {
-        _scanBase = basePath;
-        _segments.Clear();
-        ScanValue(value, depth);
-    }
-
-    private void ScanProperty(string parentPath, JsonProperty property, int depth)
-    {
-        _scanBase = parentPath;
-        _segments.Clear();
-        _segments.Add(new Segment(property, -1));
-        ScanValue(property.Value, depth);
-    }
-
-    private void ScanValue(JsonElement value, int depth)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                if (depth > _limits.MaxDepth)
-                {
-                    _errors.Add(ScanPath(), DepthMessage());
-                    return;
-                }
-
-                CheckNamesAndDuplicates(value, null);
-                foreach (var property in value.EnumerateObject())
-                {
-                    CountCustomProperty();
-                    if (!IsUsableName(property))
-                    {
-                        continue;
-                    }
-
-                    _segments.Add(new Segment(property, -1));
-                    ScanValue(property.Value, depth + 1);
-                    _segments.RemoveAt(_segments.Count - 1);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                if (depth > _limits.MaxDepth)
-                {
-                    _errors.Add(ScanPath(), DepthMessage());
-                    return;
-                }
-
-                var index = 0;
-                foreach (var element in value.EnumerateArray())
-                {
-                    _segments.Add(new Segment(default, index++));
-                    ScanValue(element, depth + 1);
-                    _segments.RemoveAt(_segments.Count - 1);
-                }
-
-                break;
-            case JsonValueKind.String:
-                var problem = CheckString(value);
-                if (problem != StringProblem.None)
-                {
-                    _errors.Add(ScanPath(), StringMessage(problem));
-                }
-
-                break;
-            case JsonValueKind.Number:
-                if (!IsStorableNumber(JsonMarshal.GetRawUtf8Value(value)))
-                {
-                    _errors.Add(ScanPath(), $"is out of range: a number may have at most {MaxNumberLength} characters and an exponent of at most {MaxNumberExponent}");
-                }
-
-                break;
-        }
-    }
-
-    /// <summary>
-    /// PostgreSQL's jsonb refuses numbers beyond its numeric range (1e200000 fails the whole batch), and JavaScript
-    /// clients cannot read beyond a double's: a bounded length and exponent keep every stored number readable.
-    /// </summary>
-    private static bool IsStorableNumber(ReadOnlySpan<byte> raw)
-    {
-        if (raw.Length > MaxNumberLength)
-        {
-            return false;
-        }
-
-        var e = raw.IndexOfAny((byte)'e', (byte)'E');
-        if (e < 0)
-        {
-            return true;
-        }
-
-        var exponent = raw[(e + 1)..].TrimStart("+-"u8);
-        return exponent.Length <= 4 && int.Parse(exponent, CultureInfo.InvariantCulture) <= MaxNumberExponent;
-    }
-
-    private void CountCustomProperty()
-    {
-        if (_countingKey is null || ++_customProperties <= _limits.MaxCustomProperties || _customLimitReported)
-        {
-            return;
-        }
-
-        _customLimitReported = true;
-        _errors.Add(
-            _countingKey,
-            $"has too many properties: detail and the extra properties may hold at most {_limits.MaxCustomProperties} together, counted at every depth");
-    }
-
-    /// <summary>
-    /// Reports unusable property names (at the object's path) and duplicate names (at the duplicate's path).
-    /// <paramref name="path"/> null means the current scan position.
-    /// </summary>
-    private void CheckNamesAndDuplicates(JsonElement value, string? path)
-    {
-        HashSet<string>? names = null;
-        _siblings.Clear();
-        foreach (var property in value.EnumerateObject())
-        {
-            var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-            var problem = RawJsonString.Check(raw, _limits.MaxStringLength);
-            if (problem != StringProblem.None)
-            {
-                _errors.Add(ObjectPath(path), NameMessage(problem));
-                continue;
-            }
-
-            bool duplicate;
-            if (names is null && _siblings.Count < PairwiseDuplicateCheckLimit)
-            {
-                // Pairwise, but only names with equal fingerprints are compared: the check is quadratic in the object's size.
-                var fingerprint = Fingerprint(raw);
-                duplicate = false;
-                foreach (var earlier in _siblings)
-                {
-                    if ((earlier.Fingerprint == fingerprint || earlier.Fingerprint == Escaped || fingerprint == Escaped)
-                        && SameName(earlier.Property, property))
-                    {
-                        duplicate = true;
-                        break;
-                    }
-                }
-
-                if (!duplicate)
-                {
-                    _siblings.Add((property, fingerprint));
-                }
-            }
-            else
-            {
-                if (names is null)
-                {
-                    names = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (var earlier in _siblings)
-                    {
-                        names.Add(earlier.Property.Name);
-                    }
-                }
-
-                duplicate = !names.Add(property.Name);
-            }
-
-            if (duplicate)
-            {
-                _errors.Add(JsonPath.Property(path ?? ScanPath(), property.Name), DuplicateProperty);
-            }
-        }
-
-        _siblings.Clear();
-    }
-
-    /// <summary>
-    /// A hash of a name as written; <see cref="Escaped"/> for a name with an escape, which may equal a differently
-    /// written one and so is compared with every other.
-    /// </summary>
-    private static int Fingerprint(ReadOnlySpan<byte> raw)
-    {
-        if (raw.IndexOf((byte)'\\') >= 0)
-        {
-            return Escaped;
-        }
-
-        var hash = new HashCode();
-        hash.AddBytes(raw);
-        return hash.ToHashCode() & int.MaxValue;
-    }
-
-    private static bool SameName(JsonProperty a, JsonProperty b)
-    {
-        var rawA = JsonMarshal.GetRawUtf8PropertyName(a);
-        var rawB = JsonMarshal.GetRawUtf8PropertyName(b);
-        if (rawA.IndexOf((byte)'\\') < 0 && rawB.IndexOf((byte)'\\') < 0)
-        {
-            return rawA.SequenceEqual(rawB);
-        }
-
-        return a.NameEquals(b.Name);
-    }
-
-    private bool IsUsableName(JsonProperty property) =>
-        RawJsonString.Check(JsonMarshal.GetRawUtf8PropertyName(property), _limits.MaxStringLength) == StringProblem.None;
-
-    private StringProblem CheckString(JsonElement value)
-    {
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        return RawJsonString.Check(raw[1..^1], _limits.MaxStringLength);
+        return _json.EnterObject(value, key, 2);
     }
 
     private StringRead ReadString(JsonElement value, LazyPath path, out string? text)
@@ -1055,50 +830,14 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             return StringRead.NotString;
         }
 
-        var problem = CheckString(value);
-        if (problem != StringProblem.None)
+        if (!_json.CheckString(value, path))
         {
-            _errors.Add(path.ToString(), StringMessage(problem));
             return StringRead.Rejected;
         }
 
         text = value.GetString();
         return StringRead.Ok;
     }
-
-    private string ScanPath()
-    {
-        var path = _scanBase;
-        foreach (var segment in _segments)
-        {
-            path = segment.Index >= 0 ? JsonPath.Index(path, segment.Index) : JsonPath.Property(path, segment.Property.Name);
-        }
-
-        return path;
-    }
-
-    private string ObjectPath(string? path) => path switch
-    {
-        null => ScanPath() is { Length: > 0 } scanned ? scanned : Root,
-        "" => Root,
-        _ => path,
-    };
-
-    private string DepthMessage() => $"is nested too deeply: an event may nest objects and arrays at most {_limits.MaxDepth} levels deep";
-
-    private string StringMessage(StringProblem problem) => problem switch
-    {
-        StringProblem.Nul => "contains a NUL character (U+0000)",
-        StringProblem.InvalidUnicode => "contains invalid Unicode (an unpaired surrogate)",
-        _ => $"is longer than {_limits.MaxStringLength} characters",
-    };
-
-    private string NameMessage(StringProblem problem) => problem switch
-    {
-        StringProblem.Nul => "has a property name that contains a NUL character (U+0000)",
-        StringProblem.InvalidUnicode => "has a property name that contains invalid Unicode (an unpaired surrogate)",
-        _ => $"has a property name longer than {_limits.MaxStringLength} characters",
-    };
 
     private static bool IsAbsent(JsonElement value) => value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null;
 
@@ -1158,18 +897,6 @@ internal sealed class EventReading(EventCatalog catalog, IngestContext context)
             : span.ToString("c", CultureInfo.InvariantCulture);
 
     private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
-
-    private readonly record struct Segment(JsonProperty Property, int Index);
-
-    /// <summary>A field path rendered only when an error needs it, so valid events build no path strings.</summary>
-    private readonly struct LazyPath(string parent, JsonProperty property, bool hasProperty)
-    {
-        public static implicit operator LazyPath(string path) => new(path, default, false);
-
-        public static LazyPath Child(string parent, JsonProperty property) => new(parent, property, true);
-
-        public override string ToString() => hasProperty ? JsonPath.Property(parent, property.Name) : parent;
-    }
 
     private struct EntityRead
     {
