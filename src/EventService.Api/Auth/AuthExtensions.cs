@@ -63,10 +63,10 @@ public static class AuthExtensions
             });
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Admin, p => p.RequireClaim(CredentialClaims.Kind, Policies.Admin))
-            .AddPolicy(Policies.Producer, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer))
-            .AddPolicy(Policies.Organisation, p => p.RequireClaim(CredentialClaims.Kind, Policies.Organisation))
-            .AddPolicy(Policies.Ingest, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer, Policies.Organisation))
+            .AddPolicy(Policies.Admin, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Admin))
+            .AddPolicy(Policies.Producer, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Producer))
+            .AddPolicy(Policies.Organisation, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Organisation))
+            .AddPolicy(Policies.Ingest, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Producer, CredentialKinds.Organisation))
             // An endpoint without a rule of its own still needs a credential.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;
@@ -118,5 +118,6 @@ public static class AuthExtensions
         }
 
         context.Principal = new System.Security.Claims.ClaimsPrincipal(AuthTokens.Identity(organisationId, tokenId, JwtScheme));
+        context.HttpContext.Features.Set(Producer.Organisation(organisationId));
     }
 }
