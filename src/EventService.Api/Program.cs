@@ -31,6 +31,7 @@ app.MapControllers();
 app.MapHealth();
 
 await app.InitializeDatabaseAsync();
+await app.InitializeCatalogAsync();
 app.LogAddressesOnStart();
 await app.RunAsync();
 
