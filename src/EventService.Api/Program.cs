@@ -27,6 +27,8 @@ var app = builder.Build();
 app.UseApiConventions();
 app.UseApiDocs();
 app.UseCredentials();
+app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that refused ones count too
+app.UseAuthorization();
 app.MapControllers();
 app.MapHealth();
 

@@ -1,5 +1,4 @@
 using EventService.Api.Infrastructure;
-using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -75,8 +74,6 @@ public static class AuthExtensions
     public static WebApplication UseCredentials(this WebApplication app)
     {
         app.UseAuthentication();
-        app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that failed ones count too
-        app.UseAuthorization();
         if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.ApiKey))
         {
             app.Logger.LogWarning("Admin:ApiKey is not set: the admin API answers 401 to everyone");
