@@ -25,10 +25,13 @@ var app = builder.Build();
 app.UseApiConventions();
 app.UseApiDocs();
 app.UseCredentials();
+app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that refused ones count too
+app.UseAuthorization();
 app.MapControllers();
 app.MapHealth();
 
 await app.InitializeDatabaseAsync();
+await app.InitializeCatalogAsync();
 app.LogAddressesOnStart();
 await app.RunAsync();
 

@@ -1,5 +1,4 @@
 using EventService.Api.Infrastructure;
-using EventService.Api.RateLimits;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -63,10 +62,10 @@ public static class AuthExtensions
             });
 
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Admin, p => p.RequireClaim(CredentialClaims.Kind, Policies.Admin))
-            .AddPolicy(Policies.Producer, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer))
-            .AddPolicy(Policies.Organisation, p => p.RequireClaim(CredentialClaims.Kind, Policies.Organisation))
-            .AddPolicy(Policies.Ingest, p => p.RequireClaim(CredentialClaims.Kind, Policies.Producer, Policies.Organisation))
+            .AddPolicy(Policies.Admin, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Admin))
+            .AddPolicy(Policies.Producer, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Producer))
+            .AddPolicy(Policies.Organisation, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Organisation))
+            .AddPolicy(Policies.Ingest, p => p.RequireClaim(CredentialClaims.Kind, CredentialKinds.Producer, CredentialKinds.Organisation))
             // An endpoint without a rule of its own still needs a credential.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;
@@ -75,8 +74,6 @@ public static class AuthExtensions
     public static WebApplication UseCredentials(this WebApplication app)
     {
         app.UseAuthentication();
-        app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that failed ones count too
-        app.UseAuthorization();
         if (string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.ApiKey))
         {
             app.Logger.LogWarning("Admin:ApiKey is not set: the admin API answers 401 to everyone");
@@ -118,5 +115,6 @@ public static class AuthExtensions
         }
 
         context.Principal = new System.Security.Claims.ClaimsPrincipal(AuthTokens.Identity(organisationId, tokenId, JwtScheme));
+        context.HttpContext.Features.Set(Producer.Organisation(organisationId));
     }
 }

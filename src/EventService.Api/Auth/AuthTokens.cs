@@ -68,7 +68,7 @@ public sealed partial class AuthTokens
 
     internal static ClaimsIdentity Identity(long organisationId, long applicationTokenId, string scheme) => new(
     [
-        new Claim(CredentialClaims.Kind, Policies.Organisation),
+        new Claim(CredentialClaims.Kind, CredentialKinds.Organisation),
         new Claim(CredentialClaims.OrganisationId, organisationId.ToString(CultureInfo.InvariantCulture)),
         new Claim(CredentialClaims.ApplicationTokenId, applicationTokenId.ToString(CultureInfo.InvariantCulture)),
     ], scheme);

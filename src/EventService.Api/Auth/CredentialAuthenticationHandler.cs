@@ -40,7 +40,7 @@ public sealed class CredentialAuthenticationHandler(
         var adminKey = admin.Value.ApiKey;
         if (!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
         {
-            return Success(new Claim(CredentialClaims.Kind, Policies.Admin), new Claim(ClaimTypes.Name, "admin"));
+            return Success(new Claim(CredentialClaims.Kind, CredentialKinds.Admin), new Claim(ClaimTypes.Name, "admin"));
         }
 
         if (!token.StartsWith(Tokens.ProducerPrefix, StringComparison.Ordinal))
@@ -52,38 +52,24 @@ public sealed class CredentialAuthenticationHandler(
         if (!cache.TryGetProducer(hash, out var producer))
         {
             var epoch = cache.Epoch;
-            var found = await db.Producers.AsNoTracking()
+            var row = await db.Producers.AsNoTracking()
                 .Where(p => p.TokenHash == hash && p.RevokedAt == null)
-                .Select(p => new ProducerIdentity(p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret))
+                .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
                 .FirstOrDefaultAsync(Context.RequestAborted);
-            if (found is null)
+            if (row is null)
             {
                 return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");
             }
 
-            cache.AddProducer(hash, found, epoch);
-            producer = found;
+            producer = new ProducerIdentity(row.Id, row.Name, Producer.Credential(row.Id, row.Sources, row.OrganisationId, row.SigningSecret));
+            cache.AddProducer(hash, producer, epoch);
         }
 
-        var claims = new List<Claim>
-        {
-            new(CredentialClaims.Kind, Policies.Producer),
-            new(ClaimTypes.Name, producer.Name),
-            new(CredentialClaims.ProducerId, producer.Id.ToString(CultureInfo.InvariantCulture)),
-            new(CredentialClaims.Sources, string.Join(',', producer.Sources)),
-        };
-        if (producer.OrganisationId is { } org)
-        {
-            claims.Add(new Claim(CredentialClaims.OrganisationId, org.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        if (producer.SigningSecret is { } secret)
-        {
-            // Not a claim: the ingest endpoint checks the body's signature with it, and nothing else should see it.
-            Context.Features.Set(new ProducerSigningKey(secret));
-        }
-
-        return Success([.. claims]);
+        Context.Features.Set(producer.Producer);
+        return Success(
+            new Claim(CredentialClaims.Kind, CredentialKinds.Producer),
+            new Claim(ClaimTypes.Name, producer.Name),
+            new Claim(CredentialClaims.ProducerId, producer.Id.ToString(CultureInfo.InvariantCulture)));
     }
 
     private AuthenticateResult Success(params Claim[] claims)

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 
 namespace EventService.Api.Auth;
 
-/// <summary>A producer credential as the authentication handler needs it.</summary>
-public sealed record ProducerIdentity(long Id, string Name, short[] Sources, long? OrganisationId, byte[]? SigningSecret);
+/// <summary>A producer credential as the authentication handler needs it: its claims, and what it may post.</summary>
+public sealed record ProducerIdentity(long Id, string Name, Producer Producer);
 
 /// <summary>
 /// Remembers valid credentials so that a request need not ask PostgreSQL who it is (a third of the CPU of a

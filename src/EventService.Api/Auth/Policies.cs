@@ -15,11 +15,18 @@ public static class Policies
     public const string Ingest = "ingest";
 }
 
+/// <summary>The values of <see cref="CredentialClaims.Kind"/>: which kind of credential authenticated the request.</summary>
+public static class CredentialKinds
+{
+    public const string Admin = "admin";
+    public const string Producer = "producer";
+    public const string Organisation = "organisation";
+}
+
 public static class CredentialClaims
 {
     public const string Kind = "credential_kind";
     public const string ProducerId = "producer_id";
-    public const string Sources = "producer_sources";
     public const string OrganisationId = "organisation_id";
     public const string ApplicationTokenId = "application_token_id";
 }

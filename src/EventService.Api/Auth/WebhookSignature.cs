@@ -78,6 +78,3 @@ public static class WebhookSignature
         return hmac.GetHashAndReset();
     }
 }
-
-/// <summary>Set by the credential handler for a producer that signs its posts: the secret its signatures are checked with.</summary>
-public sealed record ProducerSigningKey(byte[] Secret);

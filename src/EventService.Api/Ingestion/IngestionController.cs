@@ -1,21 +1,15 @@
 using System.Globalization;
-using System.Security.Claims;
-using System.Text.Json;
-using System.Text.Unicode;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
 using EventService.Api.Query;
 using EventService.Api.Storage.Events;
 using EventService.Api.RateLimits;
-using EventService.Domain.Catalog;
-using EventService.Domain.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace EventService.Api.Ingestion;
 
@@ -30,10 +24,6 @@ public sealed class IngestionController(
     IOptions<IngestionOptions> options,
     TimeProvider time) : ControllerBase
 {
-    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
-
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
-
     /// <summary>Posts one emnify event, or an array of up to 3000 (the Data Streamer's bulk mode).</summary>
     /// <remarks>
     /// Each event is checked against the catalog and the rules (type, severity, source, organisation, timestamp
@@ -66,89 +56,19 @@ public sealed class IngestionController(
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     public async Task<IActionResult> Post(CancellationToken ct)
     {
-        var limits = options.Value;
-        if (!IsJson(Request.ContentType))
+        var producer = HttpContext.Features.GetRequiredFeature<Producer>();
+        using var body = await IngestBody.ReadAsync(Request, producer.SigningKey, options.Value, time, ct);
+        if (body.Problem is { } problem)
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, ProblemTypes.UnsupportedMediaType, "Unsupported Media Type",
-                "Post events as 'Content-Type: application/json'.");
+            return problem;
         }
 
-        if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes;
-        }
-
-        using var body = await RequestBody.ReadAsync(Request, limits.MaxBodyBytes, ct);
-        if (body is null)
-        {
-            return Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
-                $"The body exceeds {limits.MaxBodyBytes} bytes; post fewer events per request.");
-        }
-
-        // Over the exact bytes received, before anything is parsed or written.
-        if (HttpContext.Features.Get<ProducerSigningKey>() is { } signing
-            && WebhookSignature.Verify(Request.Headers, body.Memory.Span, signing.Secret, time.GetUtcNow()) is { } failure)
-        {
-            Response.Headers.WWWAuthenticate = "Bearer";
-            return Problem(StatusCodes.Status401Unauthorized, ProblemTypes.InvalidSignature, "Invalid Signature", failure);
-        }
-
-        var json = body.Memory;
-        if (json.Span.StartsWith(Utf8Bom))
-        {
-            json = json[Utf8Bom.Length..];
-        }
-
-        // JsonDocument checks the UTF-8 of the structure but not inside strings, where a bad byte would later
-        // throw or turn into U+FFFD: the whole body must be valid UTF-8.
-        if (!Utf8.IsValid(json.Span))
-        {
-            return Problem(StatusCodes.Status400BadRequest, ProblemTypes.MalformedJson, "Malformed JSON", "The body is not valid UTF-8.");
-        }
-
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, ParseOptions);
-        }
-        catch (JsonException ex)
-        {
-            return Problem(StatusCodes.Status400BadRequest, ProblemTypes.MalformedJson, "Malformed JSON",
-                $"The body is not valid JSON: {ex.Message}");
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            switch (root.ValueKind)
-            {
-                case JsonValueKind.Object:
-                    return await PostOneAsync(root, ct);
-                case JsonValueKind.Array:
-                    var count = root.GetArrayLength();
-                    if (count == 0)
-                    {
-                        return Problem(StatusCodes.Status400BadRequest, ProblemTypes.InvalidBody, "Empty Batch", "The array holds no events.");
-                    }
-
-                    if (count > limits.MaxBatchSize)
-                    {
-                        return Problem(StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
-                            $"The array holds {count} events; at most {limits.MaxBatchSize} are taken per request.");
-                    }
-
-                    return await PostManyAsync(root, ct);
-                default:
-                    return Problem(StatusCodes.Status400BadRequest, ProblemTypes.InvalidBody, "Invalid Body",
-                        "The body must be one event object or an array of event objects.");
-            }
-        }
+        var results = await ingestion.IngestAsync(body.Events, producer.Permissions, producer.Id, ct);
+        return body.IsBatch ? AnswerBatch(results) : await AnswerOneAsync(results[0], ct);
     }
 
-    private async Task<IActionResult> PostOneAsync(JsonElement item, CancellationToken ct)
+    private async Task<IActionResult> AnswerOneAsync(ItemResult result, CancellationToken ct)
     {
-        var (permissions, producerId) = Caller();
-        var result = (await ingestion.IngestAsync([item], permissions, producerId, ct))[0];
         switch (result.Status)
         {
             case ItemStatus.Accepted:
@@ -178,16 +98,8 @@ public sealed class IngestionController(
         }
     }
 
-    private async Task<IActionResult> PostManyAsync(JsonElement array, CancellationToken ct)
+    private IActionResult AnswerBatch(ItemResult[] results)
     {
-        var items = new List<JsonElement>(array.GetArrayLength());
-        foreach (var item in array.EnumerateArray())
-        {
-            items.Add(item);
-        }
-
-        var (permissions, producerId) = Caller();
-        var results = await ingestion.IngestAsync(items, permissions, producerId, ct);
         var response = new BatchResponse(
             results.Count(r => r.Status == ItemStatus.Accepted),
             results.Count(r => r.Status == ItemStatus.Duplicate),
@@ -214,26 +126,6 @@ public sealed class IngestionController(
         return new ProblemResult(problem);
     }
 
-    /// <summary>
-    /// What the caller may post: a producer credential its sources (and organisation, when bound); an organisation's
-    /// auth token source API of its own organisation.
-    /// </summary>
-    private (ProducerPermissions Permissions, long? ProducerId) Caller()
-    {
-        long? organisation = User.FindFirstValue(CredentialClaims.OrganisationId) is { } org ? long.Parse(org, CultureInfo.InvariantCulture) : null;
-        if (User.HasClaim(CredentialClaims.Kind, Policies.Organisation))
-        {
-            return (new ProducerPermissions(ApiOnly, organisation), null);
-        }
-
-        var sources = (User.FindFirstValue(CredentialClaims.Sources) ?? "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(s => (EventSource)short.Parse(s, CultureInfo.InvariantCulture))
-            .ToHashSet();
-        long? producerId = User.FindFirstValue(CredentialClaims.ProducerId) is { } p ? long.Parse(p, CultureInfo.InvariantCulture) : null;
-        return (new ProducerPermissions(sources, organisation), producerId);
-    }
-
     // Two strings fewer per item of an array than Enum.ToString().ToLowerInvariant().
     private static string StatusName(ItemStatus status) => status switch
     {
@@ -241,14 +133,4 @@ public sealed class IngestionController(
         ItemStatus.Duplicate => "duplicate",
         _ => "rejected",
     };
-
-    private static readonly IReadOnlySet<EventSource> ApiOnly = new HashSet<EventSource> { EventSource.Api };
-
-    private IActionResult Problem(int status, string type, string title, string detail) =>
-        Problems.Result(HttpContext, status, type, title, detail);
-
-    private static bool IsJson(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var media)
-        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-        && (media.Charset.Length == 0 || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 }

@@ -66,11 +66,11 @@ public static partial class RateLimitExtensions
         {
             switch (user.FindFirstValue(CredentialClaims.Kind))
             {
-                case Policies.Producer when user.FindFirstValue(CredentialClaims.ProducerId) is { } producer:
+                case CredentialKinds.Producer when user.FindFirstValue(CredentialClaims.ProducerId) is { } producer:
                     return "producer:" + producer;
-                case Policies.Organisation when user.FindFirstValue(CredentialClaims.OrganisationId) is { } organisation:
+                case CredentialKinds.Organisation when user.FindFirstValue(CredentialClaims.OrganisationId) is { } organisation:
                     return "organisation:" + organisation;
-                case Policies.Admin:
+                case CredentialKinds.Admin:
                     return "admin";
             }
         }

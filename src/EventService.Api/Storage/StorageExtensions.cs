@@ -1,4 +1,3 @@
-using EventService.Api.Catalog;
 using EventService.Api.Storage.Events;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -85,8 +84,8 @@ public static partial class StorageExtensions
     }
 
     /// <summary>
-    /// Before the service takes requests: waits for PostgreSQL, applies migrations, seeds and loads the catalog,
-    /// and creates the partitions the acceptance window needs.
+    /// Before the service takes requests: waits for PostgreSQL, applies migrations, and creates the partitions the
+    /// acceptance window needs.
     /// </summary>
     public static async Task InitializeDatabaseAsync(this WebApplication app, CancellationToken ct = default)
     {
@@ -96,7 +95,6 @@ public static partial class StorageExtensions
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<EventsDbContext>();
-        var catalog = scope.ServiceProvider.GetRequiredService<CatalogStore>();
         if (options.MigrateOnStartup)
         {
             var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
@@ -108,13 +106,11 @@ public static partial class StorageExtensions
             // A migration may rebuild an index or backfill over every stored event: not bound by the request timeout.
             db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
             await db.Database.MigrateAsync(ct);
-            await catalog.SeedBuiltInsAsync(ct);
         }
 
-        var loaded = await catalog.LoadAsync(ct);
         var created = await app.Services.GetRequiredService<EventPartitions>()
             .EnsureAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), null, ct);
-        LogReady(logger, loaded.Types.Count, created);
+        LogReady(logger, created);
     }
 
     private static async Task WaitForDatabaseAsync(NpgsqlDataSource dataSource, TimeSpan timeout, ILogger logger, CancellationToken ct)
@@ -135,8 +131,8 @@ public static partial class StorageExtensions
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Types} event types loaded, {Partitions} partitions created")]
-    private static partial void LogReady(ILogger logger, int types, int partitions);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Partitions} partitions created")]
+    private static partial void LogReady(ILogger logger, int partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applying {Count} migrations (on a large events table this can take minutes): {Migrations}")]
     private static partial void LogMigrating(ILogger logger, int count, string migrations);

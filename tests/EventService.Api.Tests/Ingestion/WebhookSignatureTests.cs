@@ -187,6 +187,46 @@ public sealed class WebhookSignatureTests(ApiFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task The_signature_is_checked_before_the_body_is_parsed()
+    {
+        var (client, _) = await SigningProducerAsync();
+
+        await AssertRejectedAsync(await PostSignedAsync(client, "{not json", null, null, null));
+    }
+
+    [Fact]
+    public async Task The_signature_covers_a_byte_order_mark_which_is_then_tolerated()
+    {
+        var (client, secret) = await SigningProducerAsync();
+        var json = ValidEvent().ToJsonString();
+        var body = "\uFEFF" + json;
+        var now = Fixture.Time.GetUtcNow();
+
+        var withoutBom = new StandardWebhook(secret).Sign("msg_bom", now, json);
+        await AssertRejectedAsync(await PostSignedAsync(client, body, "msg_bom", Seconds(now), withoutBom));
+        var response = await PostSignedAsync(client, body, "msg_bom", Seconds(now), new StandardWebhook(secret).Sign("msg_bom", now, body));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(1, await CountEventsAsync());
+    }
+
+    [Fact]
+    public async Task Every_post_of_a_signing_producer_is_checked_not_only_the_first()
+    {
+        var (client, secret) = await SigningProducerAsync();
+        var now = Fixture.Time.GetUtcNow();
+        var signed = ValidEvent(id: 1).ToJsonString();
+        Assert.Equal(HttpStatusCode.Created,
+            (await PostSignedAsync(client, signed, "msg_9", Seconds(now), new StandardWebhook(secret).Sign("msg_9", now, signed))).StatusCode);
+
+        // The credential is now remembered; its key must come with it.
+        var unsigned = await PostJsonAsync(client, ValidEvent(id: 2));
+
+        await AssertProblemAsync(unsigned, HttpStatusCode.Unauthorized, ProblemTypes.InvalidSignature);
+        Assert.Equal(1, await CountEventsAsync());
+    }
+
+    [Fact]
     public async Task A_producer_without_a_secret_posts_unsigned_as_before()
     {
         using var client = await ProducerClientAsync();

@@ -117,6 +117,20 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_credential_the_endpoint_refuses_uses_up_its_own_permits_and_not_another_credentials()
+    {
+        using var admin = ApiFixture.Client(limited, Fixture.AdminKey);
+        for (var i = 0; i < Limit; i++)
+        {
+            await AssertProblemAsync(await PostJsonAsync(admin, ValidEvent(id: 1 + i)), HttpStatusCode.Forbidden);
+        }
+
+        await AssertProblemAsync(await PostJsonAsync(admin, ValidEvent(id: 10)), HttpStatusCode.TooManyRequests, ProblemTypes.RateLimited);
+        using var producer = ApiFixture.Client(limited, await CreateProducerAsync());
+        Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, ValidEvent(id: 11))).StatusCode);
+    }
+
+    [Fact]
     public async Task Disabled_rate_limits_let_everything_through()
     {
         await using var unlimited = Fixture.CreateFactory(new Dictionary<string, string?>
