@@ -2,7 +2,6 @@ using System.Globalization;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
-using EventService.Api.Query;
 using EventService.Api.Storage.Events;
 using EventService.Api.RateLimits;
 using Microsoft.AspNetCore.Authorization;

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 
-namespace EventService.Api.Query;
+namespace EventService.Api.Infrastructure;
 
 /// <summary>Answers with JSON that was already serialized (the event writer's output).</summary>
 public sealed class JsonBytesResult(byte[] json, int statusCode) : IActionResult
