@@ -37,6 +37,9 @@ public sealed class ApiFixture : IAsyncLifetime
     /// <summary>The host's clock for the running test; move it with Advance.</summary>
     public FakeTimeProvider Time => clock.Current;
 
+    /// <summary>Every host's TimeProvider; moving <see cref="Time"/> never fires the shared host's job timers (see TestClock).</summary>
+    public TestClock Clock => clock;
+
     public string ConnectionString => postgres!.ConnectionString;
 
     public WebApplicationFactory<Program> Factory => factory!;
