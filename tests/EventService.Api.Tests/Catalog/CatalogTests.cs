@@ -28,12 +28,4 @@ public sealed class CatalogTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(69, await Fixture.QueryScalarAsync<long>("SELECT count(*) FROM event_types WHERE built_in"));
         Assert.Equal("object", await Fixture.QueryScalarAsync<string>("SELECT detail_schema->>'type' FROM event_types WHERE id = 1"));
     }
-
-    [Fact]
-    public async Task The_catalog_needs_a_credential()
-    {
-        using var anonymous = Fixture.Client();
-
-        await AssertProblemAsync(await anonymous.GetAsync("/api/v1/event/type"), HttpStatusCode.Unauthorized);
-    }
 }

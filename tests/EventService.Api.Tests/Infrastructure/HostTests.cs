@@ -7,15 +7,6 @@ namespace EventService.Api.Tests.Infrastructure;
 public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : ApiTest(fixture, output)
 {
     [Fact]
-    public async Task Health_endpoints_answer_without_a_credential()
-    {
-        using var anonymous = Fixture.Client();
-
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
-    }
-
-    [Fact]
     public async Task Swagger_describes_the_endpoints_the_bearer_scheme_and_the_sample_examples()
     {
         using var anonymous = Fixture.Client();
