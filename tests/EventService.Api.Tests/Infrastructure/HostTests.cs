@@ -1,11 +1,23 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
 namespace EventService.Api.Tests.Infrastructure;
 
 public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : ApiTest(fixture, output)
 {
+    [Fact]
+    public async Task The_shutdown_timeout_comes_from_configuration()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(30), Fixture.Factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+        await using var factory = Fixture.CreateFactory(new Dictionary<string, string?> { ["Hosting:ShutdownTimeout"] = "00:00:12" });
+
+        Assert.Equal(TimeSpan.FromSeconds(12), factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+    }
+
     [Fact]
     public async Task Swagger_describes_the_endpoints_the_bearer_scheme_and_the_sample_examples()
     {
