@@ -25,9 +25,8 @@ public sealed class RevocationAcrossInstancesTests(ApiFixture fixture, ITestOutp
         Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, ValidEvent(id: 2))).StatusCode);
         var id = await Fixture.QueryScalarAsync<long>("SELECT max(id) FROM producers");
 
-        var heard = Hear(cache, CredentialLookupCache.ProducerRevoked(id));
-        Assert.Equal(HttpStatusCode.NoContent, (await otherAdmin.DeleteAsync($"/api/v1/admin/producers/{id}")).StatusCode);
-        await heard.WaitAsync(Patience);
+        await RevokeAndHearAsync(cache, CredentialLookupCache.ProducerRevoked(id), Patience, async () =>
+            Assert.Equal(HttpStatusCode.NoContent, (await otherAdmin.DeleteAsync($"/api/v1/admin/producers/{id}")).StatusCode));
 
         await AssertProblemAsync(await PostJsonAsync(producer, ValidEvent(id: 3)), HttpStatusCode.Unauthorized);
         Assert.Equal(2, await CountEventsAsync());
@@ -45,9 +44,8 @@ public sealed class RevocationAcrossInstancesTests(ApiFixture fixture, ITestOutp
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/event")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/event")).StatusCode);
 
-        var heard = Hear(cache, CredentialLookupCache.ApplicationTokenRevoked(tokenId));
-        Assert.Equal(HttpStatusCode.NoContent, (await otherAdmin.DeleteAsync($"/api/v1/admin/application_tokens/{tokenId}")).StatusCode);
-        await heard.WaitAsync(Patience);
+        await RevokeAndHearAsync(cache, CredentialLookupCache.ApplicationTokenRevoked(tokenId), Patience, async () =>
+            Assert.Equal(HttpStatusCode.NoContent, (await otherAdmin.DeleteAsync($"/api/v1/admin/application_tokens/{tokenId}")).StatusCode));
 
         await AssertProblemAsync(await reader.GetAsync("/api/v1/event"), HttpStatusCode.Unauthorized);
     }
@@ -60,11 +58,10 @@ public sealed class RevocationAcrossInstancesTests(ApiFixture fixture, ITestOutp
         var probeId = created["id"]!.GetValue<long>();
         for (var attempt = 0; ; attempt++)
         {
-            var heard = Hear(cache, CredentialLookupCache.ProducerRevoked(probeId));
-            await otherAdmin.DeleteAsync($"/api/v1/admin/producers/{probeId}");
             try
             {
-                await heard.WaitAsync(TimeSpan.FromSeconds(2));
+                await RevokeAndHearAsync(cache, CredentialLookupCache.ProducerRevoked(probeId), TimeSpan.FromSeconds(2),
+                    () => otherAdmin.DeleteAsync($"/api/v1/admin/producers/{probeId}"));
                 return;
             }
             catch (TimeoutException) when (attempt < 5)
@@ -74,16 +71,27 @@ public sealed class RevocationAcrossInstancesTests(ApiFixture fixture, ITestOutp
         }
     }
 
-    private static Task Hear(CredentialLookupCache cache, string payload)
+    /// <summary>Revokes, then waits until the cache hears <paramref name="payload"/>; the cache (a singleton) keeps no handler.</summary>
+    private static async Task RevokeAndHearAsync(CredentialLookupCache cache, string payload, TimeSpan patience, Func<Task> revoke)
     {
         var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cache.Heard += p =>
+        void OnHeard(string p)
         {
             if (p == payload)
             {
                 heard.TrySetResult();
             }
-        };
-        return heard.Task;
+        }
+
+        cache.Heard += OnHeard;
+        try
+        {
+            await revoke();
+            await heard.Task.WaitAsync(patience);
+        }
+        finally
+        {
+            cache.Heard -= OnHeard;
+        }
     }
 }

@@ -6,9 +6,9 @@ namespace EventService.Api.Tests.Auth;
 
 public sealed class RevocationListenerTests
 {
-    // The test cluster trusts every local connection, so a listener without the password would still connect there;
-    // run.sh's PostgreSQL (SCRAM) refused it, and the credential cache stayed off. The data source's own connection
-    // string drops the password, so the listener must start from the configured one.
+    // The data source's own connection string drops the password, so a listener started from it is refused by any
+    // server that asks for one (run.sh's, production's, and the test cluster's, which needs SCRAM over TCP), and the
+    // credential cache stays off. The listener must start from the configured connection string.
     [Fact]
     public void The_listener_connects_with_the_configured_password_on_a_connection_of_its_own()
     {

@@ -69,12 +69,4 @@ public sealed class CatalogTests(ApiFixture fixture, ITestOutputHelper output) :
             await Fixture.ExecuteAsync("UPDATE event_types SET description = 'Create PDP Context' WHERE id = 3");
         }
     }
-
-    [Fact]
-    public async Task The_catalog_needs_a_credential()
-    {
-        using var anonymous = Fixture.Client();
-
-        await AssertProblemAsync(await anonymous.GetAsync("/api/v1/event/type"), HttpStatusCode.Unauthorized);
-    }
 }

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
 namespace EventService.Api.Tests.Infrastructure;
@@ -7,12 +10,12 @@ namespace EventService.Api.Tests.Infrastructure;
 public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : ApiTest(fixture, output)
 {
     [Fact]
-    public async Task Health_endpoints_answer_without_a_credential()
+    public async Task The_shutdown_timeout_comes_from_configuration()
     {
-        using var anonymous = Fixture.Client();
+        Assert.Equal(TimeSpan.FromSeconds(30), Fixture.Factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+        await using var factory = Fixture.CreateFactory(new Dictionary<string, string?> { ["Hosting:ShutdownTimeout"] = "00:00:12" });
 
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(12), factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     [Fact]

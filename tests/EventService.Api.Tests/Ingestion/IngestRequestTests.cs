@@ -44,16 +44,6 @@ public sealed class IngestRequestTests(ApiFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
-    public async Task The_admin_key_may_not_post_events()
-    {
-        using var admin = Fixture.AdminClient();
-
-        var response = await PostJsonAsync(admin, ValidEvent());
-
-        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "urn:eventservice:problem:forbidden");
-    }
-
-    [Fact]
     public async Task A_revoked_producer_token_stops_working_at_once()
     {
         var token = await CreateProducerAsync();

@@ -49,10 +49,14 @@ public sealed class TenantIsolationTests(ApiFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task Another_organisations_event_by_id_is_not_found()
+    public async Task Another_organisations_event_by_id_is_a_404_like_an_unknown_id()
     {
-        await AssertProblemAsync(await Acme.GetAsync("/api/v1/event/9"), HttpStatusCode.NotFound);
+        var foreign = await AssertProblemAsync(await Acme.GetAsync("/api/v1/event/9"), HttpStatusCode.NotFound, "urn:eventservice:problem:not-found");
+        var unknown = await AssertProblemAsync(await Acme.GetAsync("/api/v1/event/12345"), HttpStatusCode.NotFound, "urn:eventservice:problem:not-found");
+
         Assert.Equal(HttpStatusCode.OK, (await Beta.GetAsync("/api/v1/event/9")).StatusCode);
+        // Nothing in the answer tells "someone else's" from "no such event".
+        Assert.Equal(unknown["detail"]!.GetValue<string>().Replace("12345", "9", StringComparison.Ordinal), foreign["detail"]!.GetValue<string>());
     }
 
     [Fact]

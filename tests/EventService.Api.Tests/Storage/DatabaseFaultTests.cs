@@ -2,12 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using EventService.Api.Infrastructure;
 using EventService.Api.Retention;
-using EventService.Api.Storage;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -101,28 +98,5 @@ public sealed class DatabaseFaultTests(ApiFixture fixture, ITestOutputHelper out
         }
 
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/admin/producers")).StatusCode);
-    }
-
-    [Theory]
-    [InlineData("Host=db;Database=events", 3, 30)]
-    [InlineData("Host=db;Database=events;Timeout=20", 20, 30)]
-    [InlineData("Host=db;Database=events;Command Timeout=7", 3, 7)]
-    [InlineData("Host=db;Database=events;timeout=9;commandtimeout=8", 9, 8)]
-    public void The_connection_string_gets_short_timeouts_where_it_sets_none(string connectionString, int timeout, int commandTimeout)
-    {
-        var result = new NpgsqlConnectionStringBuilder(StorageExtensions.WithTimeouts(connectionString, new StorageOptions()));
-
-        Assert.Equal(timeout, result.Timeout);
-        Assert.Equal(commandTimeout, result.CommandTimeout);
-        Assert.Equal("db", result.Host);
-    }
-
-    [Fact]
-    public async Task The_shutdown_timeout_comes_from_configuration()
-    {
-        Assert.Equal(TimeSpan.FromSeconds(30), Fixture.Factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-        await using var factory = Fixture.CreateFactory(new Dictionary<string, string?> { ["Hosting:ShutdownTimeout"] = "00:00:12" });
-
-        Assert.Equal(TimeSpan.FromSeconds(12), factory.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 }

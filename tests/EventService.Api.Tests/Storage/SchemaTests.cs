@@ -1,7 +1,10 @@
+using EventService.Api.Retention;
 using EventService.Api.Storage.Events;
 using EventService.Api.Storage;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace EventService.Api.Tests.Storage;
@@ -14,8 +17,44 @@ public sealed class SchemaTests(ApiFixture fixture, ITestOutputHelper output) : 
             "The EF Core model has changed: add a migration (dotnet ef migrations add <Name> --project src/EventService.Api --output-dir Storage/Migrations).");
 
     [Fact]
-    public void Every_migration_is_applied_at_startup() =>
-        Assert.Empty(Fixture.WithDb(db => db.Database.GetPendingMigrations()));
+    public async Task A_host_started_on_an_empty_database_applies_every_migration_and_makes_the_events_table_its_count_triggers_and_todays_partition()
+    {
+        var name = "eventservice_empty_" + Guid.NewGuid().ToString("N")[..12];
+        await Fixture.ExecuteAsync($"CREATE DATABASE {name}");
+        try
+        {
+            var empty = new NpgsqlConnectionStringBuilder(Fixture.ConnectionString) { Database = name }.ConnectionString;
+            IReadOnlyList<string> applied;
+            await using (var host = Fixture.CreateFactory(new Dictionary<string, string?> { ["ConnectionStrings:Events"] = empty }))
+            {
+                _ = host.Server;
+                await host.Services.GetRequiredService<RetentionJob>().FirstRound;
+                await using var scope = host.Services.CreateAsyncScope();
+                applied = [.. await scope.ServiceProvider.GetRequiredService<EventsDbContext>().Database.GetAppliedMigrationsAsync()];
+            }
+
+            Assert.Equal(Fixture.WithDb(db => db.Database.GetMigrations()), applied);
+            await using var connection = new NpgsqlConnection(empty);
+            await connection.OpenAsync();
+            await using var schema = new NpgsqlCommand(
+                """
+                SELECT (SELECT relkind::text FROM pg_class WHERE oid = 'events'::regclass),
+                       (SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal),
+                       EXISTS (SELECT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                               WHERE i.inhparent = 'events'::regclass AND c.relname = @today)
+                """, connection);
+            schema.Parameters.AddWithValue("today", EventPartitions.DailyName(DateOnly.FromDateTime(ApiFixture.Start.UtcDateTime)));
+            await using var reader = await schema.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal("p", reader.GetString(0)); // partitioned
+            Assert.Equal(["events_counted_delete", "events_counted_insert", "events_counted_truncate", "events_counted_update"], reader.GetFieldValue<string[]>(1));
+            Assert.True(reader.GetBoolean(2), "no partition for the host's today");
+        }
+        finally
+        {
+            await Fixture.ExecuteAsync($"DROP DATABASE {name} WITH (FORCE)");
+        }
+    }
 
     [Fact]
     public async Task The_events_table_is_range_partitioned_by_timestamp()
