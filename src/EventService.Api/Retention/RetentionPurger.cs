@@ -211,25 +211,16 @@ public sealed partial class RetentionPurger(
         var deleted = 0L;
         for (var low = 0L; low < blocks; low += BlocksPerWindow)
         {
-            int count;
-            do
-            {
-                await step();
-                await using var delete = new NpgsqlCommand(
-                    $"""
-                    DELETE FROM {name} WHERE ctid = ANY (ARRAY(
-                        SELECT ctid FROM {name}
-                        WHERE ctid >= @low AND ctid < @high AND "timestamp" < @cutoff
-                        LIMIT @batch))
-                    """, work);
-                delete.Parameters.Add(new NpgsqlParameter<NpgsqlTid>("low", NpgsqlDbType.Tid) { TypedValue = new NpgsqlTid(checked((uint)low), 0) });
-                delete.Parameters.Add(new NpgsqlParameter<NpgsqlTid>("high", NpgsqlDbType.Tid) { TypedValue = new NpgsqlTid(checked((uint)Math.Min(low + BlocksPerWindow, uint.MaxValue)), 0) });
-                delete.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = cutoff });
-                delete.Parameters.Add(new NpgsqlParameter<int>("batch", NpgsqlDbType.Integer) { TypedValue = batchSize });
-                count = await delete.ExecuteNonQueryAsync(ct);
-                deleted += count;
-            }
-            while (count == batchSize);
+            var window = (Low: new NpgsqlTid(checked((uint)low), 0), High: new NpgsqlTid(checked((uint)Math.Min(low + BlocksPerWindow, uint.MaxValue)), 0));
+            deleted += await DeleteInBatchesAsync(work,
+                $"""
+                DELETE FROM {name} WHERE ctid = ANY (ARRAY(
+                    SELECT ctid FROM {name}
+                    WHERE ctid >= @low AND ctid < @high AND "timestamp" < @cutoff
+                    LIMIT @batch))
+                """, cutoff, batchSize, step, ct,
+                new NpgsqlParameter<NpgsqlTid>("low", NpgsqlDbType.Tid) { TypedValue = window.Low },
+                new NpgsqlParameter<NpgsqlTid>("high", NpgsqlDbType.Tid) { TypedValue = window.High });
         }
 
         return deleted;
@@ -254,7 +245,8 @@ public sealed partial class RetentionPurger(
 
     /// <summary>Runs a DELETE of at most <c>@batch</c> rows before <c>@cutoff</c> until one deletes fewer; each its own transaction.</summary>
     private static async Task<long> DeleteInBatchesAsync(
-        NpgsqlConnection work, string sql, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct)
+        NpgsqlConnection work, string sql, DateTimeOffset cutoff, int batchSize, Func<Task> step, CancellationToken ct,
+        params NpgsqlParameter[] extra)
     {
         var deleted = 0L;
         int count;
@@ -262,6 +254,11 @@ public sealed partial class RetentionPurger(
         {
             await step();
             await using var delete = new NpgsqlCommand(sql, work);
+            foreach (var p in extra)
+            {
+                delete.Parameters.Add(p.Clone());
+            }
+
             delete.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = cutoff });
             delete.Parameters.Add(new NpgsqlParameter<int>("batch", NpgsqlDbType.Integer) { TypedValue = batchSize });
             count = await delete.ExecuteNonQueryAsync(ct);
