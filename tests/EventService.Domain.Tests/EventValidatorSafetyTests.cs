@@ -8,8 +8,8 @@ namespace EventService.Domain.Tests;
 /// <summary>Limits, characters PostgreSQL rejects, who refuses duplicate names, and inputs that must never make validation throw.</summary>
 public sealed class EventValidatorSafetyTests
 {
-    private static IngestContext Limited(int maxDepth = 16, int maxStringLength = 4096, int maxCustomProperties = 512) =>
-        Context(limits: new EventLimits { MaxDepth = maxDepth, MaxStringLength = maxStringLength, MaxCustomProperties = maxCustomProperties });
+    private static IngestContext Limited(int maxDepth = 16, int maxStringLength = 4096, int maxCustomProperties = 512, int maxEventBytes = 64 * 1024) =>
+        Context(limits: new EventLimits { MaxDepth = maxDepth, MaxStringLength = maxStringLength, MaxCustomProperties = maxCustomProperties, MaxEventBytes = maxEventBytes });
 
     private static JsonNode Nested(int levels)
     {
@@ -111,18 +111,22 @@ public sealed class EventValidatorSafetyTests
     // custom properties
 
     [Fact]
-    public void Properties_of_detail_and_extras_up_to_the_limit_are_accepted()
+    public void Properties_and_array_elements_of_detail_and_extras_up_to_the_limit_are_accepted()
     {
-        // detail: a, b, c (nested in a) = 3; extras: x = 1, y = 1.
+        // detail: a, b, c (nested in a) = 3; extras: x = 1, y and its three elements = 4.
         var e = Event(e =>
         {
             e["detail"] = JsonNode.Parse("""{"a": {"c": 1}, "b": 2}""");
             e["x"] = 1;
             e["y"] = new JsonArray(1, 2, 3);
+            RemoveEntityExtras(e);
         });
 
-        AssertValid(Validate(e, Limited(maxCustomProperties: 5)));
-        AssertErrorsAt(Validate(e, Limited(maxCustomProperties: 4)), "y");
+        AssertValid(Validate(e, Limited(maxCustomProperties: 8)));
+        var result = Validate(e, Limited(maxCustomProperties: 7));
+        AssertErrorsAt(result, "y");
+        Assert.Contains("at most 7", Message(result, "y"));
+        Assert.Contains("array elements", Message(result, "y"));
     }
 
     [Fact]
@@ -134,14 +138,150 @@ public sealed class EventValidatorSafetyTests
             detail["p" + i] = new JsonObject { ["q"] = i };
         }
 
-        AssertErrorsAt(Validate(Event(e => e["detail"] = detail), Limited(maxCustomProperties: 11)), "detail");
-        AssertValid(Validate(Event(e => e["detail"] = detail.DeepClone()), Limited(maxCustomProperties: 12)));
+        AssertErrorsAt(Validate(Event(e => { e["detail"] = detail; RemoveEntityExtras(e); }), Limited(maxCustomProperties: 11)), "detail");
+        AssertValid(Validate(Event(e => { e["detail"] = detail.DeepClone(); RemoveEntityExtras(e); }), Limited(maxCustomProperties: 12)));
     }
 
     [Fact]
-    public void Entity_properties_do_not_count_as_custom_properties()
+    public void Array_elements_inside_detail_count_at_every_depth()
     {
-        AssertValid(Validate(Event(e => e["detail"] = null), Limited(maxCustomProperties: 0)));
+        // tapcode, its 3 elements and their 2 properties each = 10; values = 1.
+        var detail = JsonNode.Parse("""{"tapcode": [{"id": 1, "tapcode": "A"}, {"id": 2, "tapcode": "B"}, {"id": 3, "tapcode": "C"}]}""")!;
+        var withValues = JsonNode.Parse("""{"values": [[1, 2], [3]]}""")!; // values, 2 arrays, 3 numbers = 6
+
+        AssertValid(Validate(Event(e => { e["detail"] = detail.DeepClone(); RemoveEntityExtras(e); }), Limited(maxCustomProperties: 10)));
+        AssertErrorsAt(Validate(Event(e => { e["detail"] = detail.DeepClone(); RemoveEntityExtras(e); }), Limited(maxCustomProperties: 9)), "detail");
+        AssertValid(Validate(Event(e => { e["detail"] = withValues.DeepClone(); RemoveEntityExtras(e); }), Limited(maxCustomProperties: 6)));
+        AssertErrorsAt(Validate(Event(e => { e["detail"] = withValues.DeepClone(); RemoveEntityExtras(e); }), Limited(maxCustomProperties: 5)), "detail");
+    }
+
+    [Fact]
+    public void A_long_array_in_an_extra_property_is_refused_by_the_default_budget()
+    {
+        // The security review's event: one extra array of thousands of strings, each within the string limit.
+        var blob = new JsonArray();
+        for (var i = 0; i < 600; i++)
+        {
+            blob.Add("A");
+        }
+
+        var result = Validate(Event(e => e["blob"] = blob), Limited(maxEventBytes: 10 * 1024 * 1024));
+
+        AssertErrorsAt(result, "blob");
+        Assert.Contains("at most 512", Message(result, "blob"));
+    }
+
+    [Fact]
+    public void Emnify_fields_of_the_entities_do_not_count_as_custom_properties()
+    {
+        AssertValid(Validate(Event(e => { e["detail"] = null; RemoveEntityExtras(e); }), Limited(maxCustomProperties: 0)));
+    }
+
+    [Theory]
+    [InlineData("organisation")]
+    [InlineData("user")]
+    [InlineData("endpoint")]
+    [InlineData("sim")]
+    [InlineData("imsi")]
+    [InlineData("event_type")]
+    [InlineData("event_source")]
+    [InlineData("event_severity")]
+    public void Unknown_properties_inside_emnify_objects_count_with_their_elements(string entity)
+    {
+        // blob and its 3 elements = 4.
+        var e = Event(e =>
+        {
+            e["detail"] = null;
+            RemoveEntityExtras(e);
+            e[entity]!["blob"] = new JsonArray("a", "b", "c");
+        });
+
+        AssertValid(Validate(e, Limited(maxCustomProperties: 4)));
+        var result = Validate(e, Limited(maxCustomProperties: 3));
+        AssertErrorsAt(result, entity + ".blob");
+        Assert.Contains("unknown properties", Message(result, entity + ".blob"));
+    }
+
+    [Fact]
+    public void Unknown_properties_inside_entities_share_the_budget_with_detail_and_extras()
+    {
+        // The valid event's sim.production_date and imsi.import_date = 2; detail: id, name, country, its id and name,
+        // tapcode, its element and the element's id and tapcode = 9; future = 1.
+        var e = Event(e => e["future"] = 1);
+
+        AssertValid(Validate(e, Limited(maxCustomProperties: 12)));
+        AssertErrorsAt(Validate(e, Limited(maxCustomProperties: 11)), "future");
+    }
+
+    // size in bytes
+
+    [Fact]
+    public void An_event_of_exactly_the_byte_limit_is_accepted_and_one_byte_more_is_an_error_at_the_root()
+    {
+        var json = Event(e => e["description"] = "€").ToJsonString(); // 3 bytes in UTF-8, 1 character
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(json);
+
+        AssertValid(Validate(json, Limited(maxEventBytes: bytes)));
+        var result = Validate(json, Limited(maxEventBytes: bytes - 1));
+        AssertErrorsAt(result, "$");
+        Assert.Contains($"at most {bytes - 1} bytes", Message(result, "$"));
+        Assert.Contains($"this one is {bytes}", Message(result, "$"));
+        Assert.Equal(351732524384257, result.Id);
+    }
+
+    [Fact]
+    public void Whitespace_as_posted_counts_toward_the_byte_limit()
+    {
+        var compact = ValidEvent().ToJsonString();
+        var compactBytes = System.Text.Encoding.UTF8.GetByteCount(compact);
+
+        AssertValid(Validate(compact, Limited(maxEventBytes: compactBytes)));
+        AssertErrorsAt(Validate(ValidEventJson, Limited(maxEventBytes: compactBytes)), "$");
+    }
+
+    [Fact]
+    public void An_oversized_event_is_not_read_further()
+    {
+        // Every other problem in it goes unreported: the size is checked before the walk.
+        var json = Event(e =>
+        {
+            e["event_type"] = new JsonObject { ["id"] = 9999 };
+            e.Remove("timestamp");
+            e["id"] = "not a number";
+            e["blob"] = new string('x', 5000);
+        }).ToJsonString();
+
+        var result = Validate(json, Limited(maxEventBytes: 4096));
+
+        AssertErrorsAt(result, "$");
+        Assert.Null(result.Id);
+    }
+
+    [Fact]
+    public void The_default_byte_limit_is_64_KiB()
+    {
+        Assert.Equal(65536, EventLimits.Default.MaxEventBytes);
+        var padding = new string('x', 4000);
+        var json = Event(e =>
+        {
+            var blob = new JsonObject();
+            for (var i = 0; i < 17; i++)
+            {
+                blob["p" + i] = padding;
+            }
+
+            e["blob"] = blob;
+        }).ToJsonString();
+
+        Assert.True(json.Length > 65536);
+        AssertErrorsAt(Validate(json), "$");
+    }
+
+    /// <summary>The valid event's sim.production_date and imsi.import_date, which count toward the budget.</summary>
+    private static void RemoveEntityExtras(JsonObject e)
+    {
+        e["sim"]!.AsObject().Remove("production_date");
+        e["imsi"]!.AsObject().Remove("import_date");
     }
 
     // NUL and unpaired surrogates

@@ -29,6 +29,13 @@ public sealed class IngestionOptions
     [Range(1, 100_000)]
     public int MaxCustomProperties { get; set; } = 512;
 
+    /// <summary>
+    /// Largest single event, in bytes of its JSON as posted (UTF-8, whitespace included); a larger one is rejected
+    /// with a field error at <c>$</c>, and in an array only that item. emnify's events are about 1 KB.
+    /// </summary>
+    [Range(1024, 100 * 1024 * 1024)]
+    public int MaxEventBytes { get; set; } = 64 * 1024;
+
     /// <summary>Longest payload text kept for a quarantined item; the rest is cut off.</summary>
     [Range(256, 10 * 1024 * 1024)]
     public int MaxQuarantinePayloadChars { get; set; } = 64 * 1024;

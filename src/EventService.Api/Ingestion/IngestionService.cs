@@ -38,7 +38,7 @@ public sealed partial class IngestionService(
             now,
             new AcceptanceWindow(retention.Period, options.MaxFutureSkew),
             permissions,
-            new EventLimits { MaxDepth = options.MaxDepth, MaxStringLength = options.MaxStringLength, MaxCustomProperties = options.MaxCustomProperties });
+            new EventLimits { MaxDepth = options.MaxDepth, MaxStringLength = options.MaxStringLength, MaxCustomProperties = options.MaxCustomProperties, MaxEventBytes = options.MaxEventBytes });
         var validator = new EventValidator(catalog.Current);
 
         var results = new ItemResult[items.Count];

@@ -9,8 +9,14 @@ public sealed record EventLimits
     /// <summary>Longest string value or property name, in UTF-16 code units.</summary>
     public int MaxStringLength { get; init; } = 4096;
 
-    /// <summary>Most properties (counted at every depth) in <c>detail</c> and in the unknown extra properties together.</summary>
+    /// <summary>
+    /// Most properties and array elements (counted at every depth) in <c>detail</c> and in the unknown properties
+    /// together: those at the top level and those inside emnify's objects (<c>organisation</c>, <c>sim</c>, ...).
+    /// </summary>
     public int MaxCustomProperties { get; init; } = 512;
+
+    /// <summary>Largest event, in bytes of its JSON as posted (UTF-8, whitespace included).</summary>
+    public int MaxEventBytes { get; init; } = 64 * 1024;
 
     public static EventLimits Default { get; } = new();
 }

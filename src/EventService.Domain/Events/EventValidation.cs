@@ -22,7 +22,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         context.Limits.MaxDepth,
         context.Limits.MaxStringLength,
         context.Limits.MaxCustomProperties,
-        "detail and the extra properties");
+        "detail and the unknown properties (at the top level and inside organisation, user, endpoint, sim, imsi, event_type, event_source and event_severity)");
 
     private readonly JsonElement[] _fields = new JsonElement[(int)Field.Count];
     private long? _defaultedOrganisation;
@@ -73,6 +73,16 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         {
             _errors.Add(JsonPath.Root, "an event must be a JSON object");
             return new EventValidationResult(null, null, _errors.ToDictionary());
+        }
+
+        // Measured on the posted bytes before anything is walked, so an oversized item costs nothing more.
+        var size = JsonMarshal.GetRawUtf8Value(item).Length;
+        if (size > context.Limits.MaxEventBytes)
+        {
+            _errors.Add(
+                JsonPath.Root,
+                $"is too large: an event may be at most {context.Limits.MaxEventBytes.ToString(CultureInfo.InvariantCulture)} bytes of JSON (UTF-8), this one is {size.ToString(CultureInfo.InvariantCulture)}");
+            return new EventValidationResult(null, PeekId(item), _errors.ToDictionary());
         }
 
         CollectTopLevel(item);
@@ -222,6 +232,10 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
         };
     }
 
+    /// <summary>The producer's id of an item that is not read further, for its result and quarantine entry.</summary>
+    private static long? PeekId(JsonElement item) =>
+        item.TryGetProperty("id"u8, out var value) && TryReadInt64(value, out var id) && id >= 1 ? id : null;
+
     private long? ReadId(JsonElement value)
     {
         if (IsAbsent(value))
@@ -359,10 +373,14 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             {
                 idElement = property.Value;
             }
-            else
+            else if (property.NameEquals("description"u8))
             {
                 // The producer's description is not stored: the catalog's text is canonical.
                 _json.ScanProperty(key, property, 3);
+            }
+            else
+            {
+                _json.ScanCountedProperty(key, property, 3);
             }
         }
 
@@ -476,7 +494,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
                 continue;
             }
 
-            _json.ScanProperty(key, property, 3);
+            _json.ScanCountedProperty(key, property, 3);
         }
 
         if (!IsAbsent(idElement))
@@ -538,7 +556,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             }
             else
             {
-                _json.ScanProperty(key, property, 3);
+                _json.ScanCountedProperty(key, property, 3);
             }
         }
 
@@ -653,7 +671,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
             }
             else
             {
-                _json.ScanProperty(key, property, 3);
+                _json.ScanCountedProperty(key, property, 3);
             }
         }
 
@@ -743,9 +761,7 @@ internal sealed class EventValidation(EventCatalog catalog, IngestContext contex
 
         foreach (var property in _extras)
         {
-            var key = JsonPath.Property("", property.Name);
-            _json.CountProperty(key);
-            _json.ScanCounted(property.Value, key, 2);
+            _json.ScanCountedProperty("", property, 2);
         }
     }
 

@@ -7,9 +7,9 @@ namespace EventService.Domain.Json;
 /// <summary>
 /// The generic checks of one document that must hold before it is read or stored: nesting depth, string and name
 /// length, NUL and unpaired surrogates in strings and names, numbers jsonb can hold, and a budget of counted
-/// properties. Problems go to the caller's <see cref="FieldErrors"/>; a path string is built only for an error.
+/// properties and array elements. Problems go to the caller's <see cref="FieldErrors"/>; a path string is built only for an error.
 /// </summary>
-/// <param name="countedScope">What the counted properties are, as the budget's error message names them.</param>
+/// <param name="countedScope">Where the counted properties and elements are, as the budget's error message names it.</param>
 internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStringLength, int maxCountedProperties, string countedScope)
 {
     private const int MaxNumberLength = 100;
@@ -17,7 +17,8 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
 
     private readonly List<Segment> _segments = [];
     private string _scanBase = "";
-    private string? _countingKey;
+    private LazyPath _countingKey;
+    private bool _counting;
     private int _counted;
     private bool _countLimitReported;
 
@@ -70,16 +71,30 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
         ScanValue(property.Value, depth);
     }
 
-    /// <summary>Like <see cref="Scan"/>, and counts every property at every depth against the budget.</summary>
+    /// <summary>Like <see cref="Scan"/>, and counts every property and array element at every depth against the budget.</summary>
     public void ScanCounted(JsonElement value, string path, int depth)
     {
         _countingKey = path;
+        _counting = true;
         Scan(value, path, depth);
-        _countingKey = null;
+        _counting = false;
     }
 
-    /// <summary>Counts one property against the budget; the first one beyond it is reported at <paramref name="path"/>.</summary>
-    public void CountProperty(string path)
+    /// <summary>
+    /// Like <see cref="ScanProperty"/>, and counts the property itself and everything inside it against the budget;
+    /// an overrun is reported at the property's path.
+    /// </summary>
+    public void ScanCountedProperty(string parentPath, JsonProperty property, int depth)
+    {
+        _countingKey = LazyPath.Child(parentPath, property);
+        _counting = true;
+        CountOne();
+        ScanProperty(parentPath, property, depth);
+        _counting = false;
+    }
+
+    /// <summary>The first property or element beyond the budget is reported at the key being counted.</summary>
+    private void CountOne()
     {
         if (++_counted <= maxCountedProperties || _countLimitReported)
         {
@@ -88,8 +103,8 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
 
         _countLimitReported = true;
         errors.Add(
-            path,
-            $"has too many properties: {countedScope} may hold at most {maxCountedProperties} together, counted at every depth");
+            _countingKey.ToString(),
+            $"has too many properties and array elements: {countedScope} may hold at most {maxCountedProperties} together, counted at every depth");
     }
 
     private void ScanValue(JsonElement value, int depth)
@@ -106,9 +121,9 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
                 CheckNamesAt(value, null);
                 foreach (var property in value.EnumerateObject())
                 {
-                    if (_countingKey is not null)
+                    if (_counting)
                     {
-                        CountProperty(_countingKey);
+                        CountOne();
                     }
 
                     if (!IsUsableName(property))
@@ -132,6 +147,11 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
                 var index = 0;
                 foreach (var element in value.EnumerateArray())
                 {
+                    if (_counting)
+                    {
+                        CountOne();
+                    }
+
                     _segments.Add(new Segment(default, index++));
                     ScanValue(element, depth + 1);
                     _segments.RemoveAt(_segments.Count - 1);
