@@ -17,8 +17,7 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
 
     private readonly List<Segment> _segments = [];
     private string _scanBase = "";
-    private LazyPath _countingKey;
-    private bool _counting;
+    private Counting _counting;
     private int _counted;
     private bool _countLimitReported;
 
@@ -74,10 +73,9 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
     /// <summary>Like <see cref="Scan"/>, and counts every property and array element at every depth against the budget.</summary>
     public void ScanCounted(JsonElement value, string path, int depth)
     {
-        _countingKey = path;
-        _counting = true;
+        _counting = Counting.AtBase;
         Scan(value, path, depth);
-        _counting = false;
+        _counting = Counting.None;
     }
 
     /// <summary>
@@ -86,14 +84,13 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
     /// </summary>
     public void ScanCountedProperty(string parentPath, JsonProperty property, int depth)
     {
-        _countingKey = LazyPath.Child(parentPath, property);
-        _counting = true;
-        CountOne();
+        _counting = Counting.AtFirstSegment;
         ScanProperty(parentPath, property, depth);
-        _counting = false;
+        CountOne(); // the property itself; the walk leaves it as the first segment
+        _counting = Counting.None;
     }
 
-    /// <summary>The first property or element beyond the budget is reported at the key being counted.</summary>
+    /// <summary>The first property or element beyond the budget is reported at what is being counted.</summary>
     private void CountOne()
     {
         if (++_counted <= maxCountedProperties || _countLimitReported)
@@ -102,8 +99,9 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
         }
 
         _countLimitReported = true;
+        var key = _counting == Counting.AtBase ? _scanBase : JsonPath.Property(_scanBase, _segments[0].Property.Name);
         errors.Add(
-            _countingKey.ToString(),
+            key,
             $"has too many properties and array elements: {countedScope} may hold at most {maxCountedProperties} together, counted at every depth");
     }
 
@@ -121,7 +119,7 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
                 CheckNamesAt(value, null);
                 foreach (var property in value.EnumerateObject())
                 {
-                    if (_counting)
+                    if (_counting != Counting.None)
                     {
                         CountOne();
                     }
@@ -147,7 +145,7 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
                 var index = 0;
                 foreach (var element in value.EnumerateArray())
                 {
-                    if (_counting)
+                    if (_counting != Counting.None)
                     {
                         CountOne();
                     }
@@ -251,4 +249,12 @@ internal sealed class StorableJson(FieldErrors errors, int maxDepth, int maxStri
     };
 
     private readonly record struct Segment(JsonProperty Property, int Index);
+
+    /// <summary>Whether the walk counts, and where an overrun is reported: the scan's base path, or its first property's.</summary>
+    private enum Counting : byte
+    {
+        None,
+        AtBase,
+        AtFirstSegment,
+    }
 }
