@@ -12,9 +12,12 @@
 #   2. restarts PostgreSQL with an immediate shutdown (no checkpoint: crash recovery);
 #   3. freezes PostgreSQL with SIGSTOP for a while, then SIGCONT.
 # After each fault, once the service is ready again, it checks that every event acknowledged so far is stored and
-# none twice, and prints acknowledged, stored, duplicates and lost per fault; it exits non-zero unless lost = 0 and
-# duplicates = 0 after every fault, no answer was a 500, and the service is ready again. Loopback only; every loop
-# is bounded in time.
+# none twice, and prints acknowledged, stored, duplicates, lost and the longest answer per fault; it exits non-zero
+# unless lost = 0 and duplicates = 0 after every fault, no answer was a 500, the service is ready again, and every
+# answer while PostgreSQL was frozen came within the service's bound: Ingestion:RequestTimeout (10 s) +
+# Storage:WriteCommandTimeout (5 s) + the up to 2 s Npgsql waits for a cancelled statement (its Cancellation
+# Timeout). The clients wait up to 30 s for an answer, so a slower one is seen. Loopback only; every loop is
+# bounded in time.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +25,11 @@ SHORT=0
 [[ "${1:-}" == "--short" ]] && SHORT=1
 
 CLIENTS=8
-if ((SHORT)); then PHASE=8; FREEZE=4; else PHASE=15; FREEZE=10; fi
+# The freeze is 10 s in both: longer than Storage:WriteCommandTimeout, so that the deadline is what answers.
+if ((SHORT)); then PHASE=8; FREEZE=10; else PHASE=15; FREEZE=10; fi
+REQUEST_TIMEOUT=10 WRITE_TIMEOUT=5 CANCEL_WAIT=2
+ANSWER_BOUND=$((REQUEST_TIMEOUT + WRITE_TIMEOUT + CANCEL_WAIT))
+CLIENT_WAIT=30
 
 WORK="$(mktemp -d /tmp/eventservice-faults-XXXXXX)"
 PG_DATA="$WORK/pg"
@@ -97,16 +104,19 @@ trap cleanup EXIT
 
 # One client: events id = base + n, each with its own fixed timestamp, posted until acknowledged, until told to stop.
 client() {
-    local k="$1" token="$2" stop_file="$3" acked="$WORK/clients/$k.acked" n=0 id ts code
+    local k="$1" token="$2" stop_file="$3" acked="$WORK/clients/$k.acked" n=0 id ts code answer
     local base=$((k * 1000000000 + 1))
     while [[ ! -e "$stop_file" ]]; do
         id=$((base + n))
         ts="$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"
         while :; do
-            code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "http://127.0.0.1:$APP_PORT/api/v1/event" \
+            answer="$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time "$CLIENT_WAIT" -X POST "http://127.0.0.1:$APP_PORT/api/v1/event" \
                 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
                 -d "{\"id\":$id,\"timestamp\":\"$ts\",\"event_type\":{\"id\":1},\"event_source\":{\"id\":0},\"event_severity\":{\"id\":0},\"organisation\":{\"id\":$((4700 + k)),\"name\":\"fault client $k\"},\"description\":\"fault test\"}" \
                 || true)"
+            code="${answer%% *}"
+            # phase, status, seconds: the longest answer per fault is read from these
+            echo "$(cat "$WORK/phase") $answer" >>"$WORK/clients/$k.times"
             if [[ "$code" == 201 || "$code" == 200 ]]; then
                 echo "$id" >>"$acked"
                 break
@@ -125,6 +135,7 @@ main() {
     PG_PORT="$(free_port)"
     APP_PORT="$(free_port)"
     mkdir -p "$WORK/clients"
+    echo 0 >"$WORK/phase"
     [[ $EUID -eq 0 ]] && chown -R postgres: "$WORK"
     as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres -E UTF8 --locale=C >/dev/null
     printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" "$PG_PORT" "$WORK" >>"$PG_DATA/postgresql.conf"
@@ -149,35 +160,46 @@ main() {
 
     sleep "$PHASE"
     say "1. SIGKILL the service, start it again"
+    echo 1 >"$WORK/phase"
     kill -9 "$APP_PID"; wait "$APP_PID" 2>/dev/null || true
     start_app
     sleep "$PHASE"
-    check "1. service killed (SIGKILL) and started again"
+    check 1 "1. service killed (SIGKILL) and started again"
 
     say "2. restart PostgreSQL with an immediate shutdown"
+    echo 2 >"$WORK/phase"
     pg_ctl -m immediate stop >/dev/null
     sleep 1
     start_pg
     sleep "$PHASE"
-    check "2. PostgreSQL restarted after an immediate shutdown"
+    check 2 "2. PostgreSQL restarted after an immediate shutdown"
 
     say "3. freeze PostgreSQL (SIGSTOP) for ${FREEZE}s"
     local pm
     pm="$(postmaster_pid)"
+    echo 3 >"$WORK/phase"
     kill -STOP "$pm"; pkill -STOP -P "$pm" || true
     sleep "$FREEZE"
     kill -CONT "$pm"; pkill -CONT -P "$pm" || true
     sleep "$PHASE"
-    check "3. PostgreSQL frozen (SIGSTOP) for ${FREEZE} s"
+    check 3 "3. PostgreSQL frozen (SIGSTOP) for ${FREEZE} s"
+    local frozen_longest
+    frozen_longest="$(longest 3)"
+    if awk -v t="$frozen_longest" -v b="$ANSWER_BOUND" 'BEGIN { exit !(t > b) }'; then
+        say "FAILED: while PostgreSQL was frozen an answer took ${frozen_longest} s, beyond the bound of ${ANSWER_BOUND} s"
+        FAILED=1
+    fi
+    echo 4 >"$WORK/phase"
 
     touch "$stop_file"
     say "stopping the clients"
     for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     CLIENT_PIDS=()
-    check "end: clients stopped"
+    check 4 "end: clients stopped"
 
-    printf '\n| after | acknowledged | stored | duplicates | lost | ready again |\n|---|---|---|---|---|---|\n%s\n\n' "$(cat "$WORK/table.md")"
-    say "answers other than 2xx during the faults (000: no connection or no answer within 5 s):"
+    printf '\n| after | acknowledged | stored | duplicates | lost | ready again | longest answer |\n|---|---|---|---|---|---|---|\n%s\n\n' "$(cat "$WORK/table.md")"
+    say "longest answer while PostgreSQL was frozen: $(longest 3) s (bound ${ANSWER_BOUND} s)"
+    say "answers other than 2xx during the faults (000: no connection, or no answer within ${CLIENT_WAIT} s):"
     cat "$WORK"/clients/*.errors 2>/dev/null | sort | uniq -c | sed 's/^/    /' >&2 || true
     say "(stored may exceed acknowledged: an event committed while its client had given up waiting is stored once and acknowledged on the retry, or never, when the run ended first)"
     ((FAILED == 0)) || { say "FAILED: an acknowledged event was lost, an event was stored twice, or the service was not ready again"; exit 1; }
@@ -186,9 +208,14 @@ main() {
     say "passed"
 }
 
+# The longest answer (seconds) to a post sent during phase $1 and until the next.
+longest() {
+    cat "$WORK"/clients/*.times 2>/dev/null | awk -v p="$1" '$1 == p && $3 > max { max = $3 } END { printf "%.1f", max + 0 }'
+}
+
 # After a fault: once the service is ready again, every event acknowledged so far must be stored, and none twice.
 check() {
-    local name="$1" ready=no
+    local phase="$1" name="$2" ready=no
     wait_ready 60 && ready=yes
     cat "$WORK"/clients/*.acked 2>/dev/null | sort -n >"$WORK/acked.txt" || true
     chmod 644 "$WORK/acked.txt"
@@ -204,8 +231,8 @@ SELECT (SELECT count(*) FROM acked) || ' ' ||
 SQL
 )"
     read -r acknowledged stored duplicates lost <<<"$(tail -n 1 <<<"$result")"
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$acknowledged" "$stored" "$duplicates" "$lost" "$ready" >>"$WORK/table.md"
-    say "$name: acknowledged $acknowledged, stored $stored, duplicates $duplicates, lost $lost, ready $ready"
+    printf '| %s | %s | %s | %s | %s | %s | %s s |\n' "$name" "$acknowledged" "$stored" "$duplicates" "$lost" "$ready" "$(longest "$phase")" >>"$WORK/table.md"
+    say "$name: acknowledged $acknowledged, stored $stored, duplicates $duplicates, lost $lost, ready $ready, longest answer $(longest "$phase") s"
     ACKED_TOTAL="$acknowledged"
     [[ "$lost" == 0 && "$duplicates" == 0 && "$ready" == yes ]] || FAILED=1
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using EventService.Api.Storage.Events;
 using Npgsql;
 
 namespace EventService.Api.Infrastructure;
@@ -23,6 +24,13 @@ public sealed partial class ExceptionProblemHandler(ILogger<ExceptionProblemHand
                     bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ProblemTypes.PayloadTooLarge : ProblemTypes.InvalidBody,
                     bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload Too Large" : "Bad Request",
                     bad.Message);
+                return true;
+
+            case WriteRefusedException refused:
+                LogWriteRefused(refused.Message);
+                context.Response.Headers.RetryAfter = "5";
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ProblemTypes.WriteRefused,
+                    "Service Unavailable", refused.Message + " Retry after the seconds in Retry-After.");
                 return true;
 
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
@@ -69,6 +77,9 @@ public sealed partial class ExceptionProblemHandler(ILogger<ExceptionProblemHand
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable: {Reason}")]
     private partial void LogDatabaseUnavailable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest request refused: {Reason}")]
+    private partial void LogWriteRefused(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception (trace {TraceId})")]
     private partial void LogUnexpected(Exception exception, string traceId);

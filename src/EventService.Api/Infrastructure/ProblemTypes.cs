@@ -20,5 +20,6 @@ public static class ProblemTypes
     public const string InvalidFilter = Prefix + "invalid-filter";
     public const string RateLimited = Prefix + "rate-limited";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
+    public const string WriteRefused = Prefix + "write-refused";
     public const string Internal = Prefix + "internal";
 }

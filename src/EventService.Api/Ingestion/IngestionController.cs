@@ -2,6 +2,7 @@ using System.Globalization;
 using EventService.Api.Auth;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
+using EventService.Api.Storage;
 using EventService.Api.Storage.Events;
 using EventService.Api.RateLimits;
 using Microsoft.AspNetCore.Authorization;
@@ -21,6 +22,7 @@ public sealed class IngestionController(
     EventSearch events,
     CatalogProvider catalog,
     IOptions<IngestionOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider time) : ControllerBase
 {
     /// <summary>Posts one emnify event, or an array of up to 3000 (the Data Streamer's bulk mode).</summary>
@@ -43,6 +45,9 @@ public sealed class IngestionController(
     /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events.</response>
     /// <response code="415">The content type is not application/json.</response>
     /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
+    /// <response code="503">Nothing was written: the database is unreachable (`database-unavailable`), or the request
+    /// was not taken by a writer within `Ingestion:RequestTimeout` or found the write queue full (`write-refused`).
+    /// Retry after `Retry-After` seconds.</response>
     [HttpPost]
     [Authorize(Policy = Policies.Ingest)]
     [ProducesResponseType<EventDocument>(StatusCodes.Status201Created)]
@@ -53,6 +58,7 @@ public sealed class IngestionController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
     public async Task<IActionResult> Post(CancellationToken ct)
     {
         var producer = HttpContext.Features.GetRequiredFeature<Producer>();
@@ -76,7 +82,14 @@ public sealed class IngestionController(
             case ItemStatus.Duplicate:
                 // The body is the stored event; should it have gone meanwhile (retention), the one posted.
                 var posted = EventTable.View(result.Event!, result.Id!.Value);
-                var stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, ct) ?? posted;
+                EventView stored;
+                using (var bounded = new CancellationTokenSource(storage.Value.WriteCommandTimeout, time))
+                using (var either = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, ct))
+                {
+                    // Bounded like the write it follows, so that a frozen database cannot hold this answer longer.
+                    stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, either.Token) ?? posted;
+                }
+
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);
             default:

@@ -8,6 +8,8 @@ public static class IngestionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.MaxFutureSkew >= TimeSpan.Zero && o.MaxFutureSkew <= TimeSpan.FromDays(1),
                 "Ingestion:MaxFutureSkew must lie between 00:00:00 and 1.00:00:00.")
+            .Validate(o => o.RequestTimeout >= TimeSpan.FromSeconds(1) && o.RequestTimeout <= TimeSpan.FromMinutes(10),
+                "Ingestion:RequestTimeout must lie between 00:00:01 and 00:10:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestionService>();
         return builder;

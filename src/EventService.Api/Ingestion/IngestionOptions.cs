@@ -14,6 +14,13 @@ public sealed class IngestionOptions
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 3000;
 
+    /// <summary>
+    /// Deadline of one ingest request, from validation on: a request the writer has not taken by then answers 503
+    /// with Retry-After and is not written; one it has taken waits for that commit, which
+    /// <c>Storage:WriteCommandTimeout</c> bounds.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How far in the future an event's timestamp may lie (producers' clocks drift).</summary>
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
@@ -33,6 +34,9 @@ public sealed partial class IngestionService(
     public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct)
     {
         var options = ingestionOptions.Value;
+        // By the injected clock, so that a test can move it; the client going away fires it too.
+        using var timeout = new CancellationTokenSource(options.RequestTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, ct);
         var now = time.GetUtcNow();
         var context = new IngestContext(
             now,
@@ -46,9 +50,11 @@ public sealed partial class IngestionService(
         var toWriteIndex = new List<int>(items.Count);
         var rejected = new List<QuarantineEntry>();
         var seen = new HashSet<(long, DateTimeOffset, long)>();
+        long bytes = 0;
 
         for (var i = 0; i < items.Count; i++)
         {
+            bytes += JsonMarshal.GetRawUtf8Value(items[i]).Length;
             var outcome = validator.Validate(items[i], context);
             if (outcome.Event is not { } valid)
             {
@@ -68,7 +74,7 @@ public sealed partial class IngestionService(
             }
         }
 
-        var written = await writer.WriteAsync(toWrite, rejected, producerId, now, ct);
+        var written = await writer.WriteAsync(toWrite, rejected, producerId, now, bytes, deadline.Token, ct);
         for (var k = 0; k < written.Length; k++)
         {
             var (id, inserted) = written[k];

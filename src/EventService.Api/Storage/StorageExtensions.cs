@@ -13,8 +13,12 @@ public static partial class StorageExtensions
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
             .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
-            .Validate(o => o.GroupCommitMaxEvents >= 1 && o.GroupCommitQueueCapacity >= 1 && o.DirectWriteMinEvents >= 1,
-                "Storage:GroupCommitMaxEvents, GroupCommitQueueCapacity and DirectWriteMinEvents must be positive.")
+            .Validate(o => o.GroupCommitMaxEvents >= 1 && o.DirectWriteMinEvents >= 1,
+                "Storage:GroupCommitMaxEvents and DirectWriteMinEvents must be positive.")
+            .Validate(o => o.WriteQueueMaxEvents >= 1 && o.WriteQueueMaxBytes >= 1024 && o.WriteQueueMaxBytes <= int.MaxValue,
+                "Storage:WriteQueueMaxEvents must be positive and Storage:WriteQueueMaxBytes between 1024 and 2147483647.")
+            .Validate(o => o.WriteCommandTimeout >= TimeSpan.FromSeconds(1) && o.WriteCommandTimeout <= o.CommandTimeout,
+                "Storage:WriteCommandTimeout must lie between 00:00:01 and Storage:CommandTimeout.")
             .Validate(o => o.GroupCommitWriters is >= 1 and <= 16, "Storage:GroupCommitWriters must lie between 1 and 16.")
             .Validate(o => o.GroupCommitWindow >= TimeSpan.Zero && o.GroupCommitWindow <= TimeSpan.FromSeconds(1),
                 "Storage:GroupCommitWindow must lie between 00:00:00 and 00:00:01.")

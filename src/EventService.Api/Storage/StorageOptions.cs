@@ -44,8 +44,22 @@ public sealed class StorageOptions
     /// <summary>How many group-commit writers run in parallel, each with its own connection and transaction.</summary>
     public int GroupCommitWriters { get; set; } = 1;
 
-    /// <summary>Most requests waiting for a group commit; further requests wait for room (backpressure).</summary>
-    public int GroupCommitQueueCapacity { get; set; } = 1024;
+    /// <summary>
+    /// Most events (valid and rejected) that ingest requests may have handed to the writers and not yet seen
+    /// committed, group-committed or written on their own. A request beyond it waits for room, within its
+    /// <c>Ingestion:RequestTimeout</c>; as many again may wait, and beyond that a request is answered 503 at once.
+    /// </summary>
+    public int WriteQueueMaxEvents { get; set; } = 40_000;
+
+    /// <summary>The same bound in the posted JSON's bytes, so that a few large events cannot fill memory either.</summary>
+    public long WriteQueueMaxBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// How long one statement of the ingest write path (the group commit, a direct write) may run before it is
+    /// cancelled and its requests answer 503: short, so that an answer comes within <c>Ingestion:RequestTimeout</c>
+    /// plus this even while PostgreSQL is frozen. Migrations and the purge use <see cref="CommandTimeout"/>.
+    /// </summary>
+    public TimeSpan WriteCommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How often the hourly count deltas appended by every write are folded into <c>event_counts</c>. Counts are exact

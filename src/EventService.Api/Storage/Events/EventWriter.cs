@@ -66,6 +66,23 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
     /// </summary>
     public async Task<WriteOutcome[][]> WriteAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
     {
+        // Storage:WriteCommandTimeout bounds the whole write (a first prepare on a new connection, which waits for
+        // the tables' locks, and a retry included), not just each statement: by PostgreSQL's time, a real timer.
+        var limit = options.Value.WriteCommandTimeout;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(limit);
+        try
+        {
+            return await WriteRetryingAsync(parts, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The write did not finish within Storage:WriteCommandTimeout ({limit}).");
+        }
+    }
+
+    private async Task<WriteOutcome[][]> WriteRetryingAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
+    {
         try
         {
             return await WriteOnceAsync(parts, ct);

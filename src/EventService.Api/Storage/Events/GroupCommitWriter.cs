@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using EventService.Domain.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -6,60 +7,169 @@ using Npgsql;
 namespace EventService.Api.Storage.Events;
 
 /// <summary>
-/// Group commit: concurrent requests hand their validated events to a bounded channel; a writer loop takes what is
+/// Group commit: concurrent requests hand their validated events to a queue; a writer loop takes what is
 /// waiting (up to <see cref="StorageOptions.GroupCommitMaxEvents"/>, waiting at most
 /// <see cref="StorageOptions.GroupCommitWindow"/> for more), writes it with one <see cref="EventWriter"/> transaction,
 /// commits, and only then completes each waiting request. One durable commit serves many requests, so single-event
 /// posts are no longer capped by the disk's fsync rate. Large requests write on their own.
+/// Every write, grouped or not, is admitted by two budgets first, in events and in bytes
+/// (<see cref="StorageOptions.WriteQueueMaxEvents"/>, <see cref="StorageOptions.WriteQueueMaxBytes"/>), so that a slow
+/// or frozen database holds a bounded amount of memory; a request that is not taken by a writer before its deadline
+/// is answered <see cref="WriteRefusedException"/> and never written.
 /// </summary>
-public sealed partial class GroupCommitWriter : IHostedService
+public sealed partial class GroupCommitWriter : IHostedService, IDisposable
 {
     private readonly EventWriter writer;
     private readonly StorageOptions options;
     private readonly ILogger<GroupCommitWriter> logger;
     private readonly Channel<Pending> channel;
+    private readonly ConcurrencyLimiter eventBudget;
+    private readonly ConcurrencyLimiter byteBudget;
     private readonly CancellationTokenSource abort = new(); // no timer: needs no disposing
     private Task[] loops = [];
+    private int queued;
 
     public GroupCommitWriter(EventWriter writer, IOptions<StorageOptions> options, ILogger<GroupCommitWriter> logger)
     {
         this.writer = writer;
         this.options = options.Value;
         this.logger = logger;
-        channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(this.options.GroupCommitQueueCapacity)
+        // Unbounded as a channel: the budgets bound what enters it.
+        channel = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions
         {
-            FullMode = BoundedChannelFullMode.Wait,
             SingleReader = this.options.GroupCommitWriters == 1,
             SingleWriter = false,
         });
+        eventBudget = Budget(this.options.WriteQueueMaxEvents);
+        byteBudget = Budget((int)this.options.WriteQueueMaxBytes);
     }
+
+    /// <summary>Events admitted (queued, or being written) and not yet answered.</summary>
+    public long EventsAdmitted => options.WriteQueueMaxEvents - (eventBudget.GetStatistics()?.CurrentAvailablePermits ?? 0);
+
+    /// <summary>Events of requests waiting for room in the event budget.</summary>
+    public long EventsWaitingForRoom => eventBudget.GetStatistics()?.CurrentQueuedCount ?? 0;
+
+    /// <summary>Requests admitted and waiting for a writer to take them (an abandoned one counts until a writer passes it).</summary>
+    public int RequestsQueued => Volatile.Read(ref queued);
+
+    // As many may wait for room as fit in: beyond that a request is refused at once rather than held in memory.
+    private static ConcurrencyLimiter Budget(int permits) => new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = permits,
+        QueueLimit = permits,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
 
     /// <summary>
     /// Commits one request's events and rejected items, alone or together with other requests'. Returns when they
-    /// are committed. Once handed over they are written even if <paramref name="ct"/> fires meanwhile (the caller
-    /// just stops waiting); a database error caused by another request's data does not fail this one.
+    /// are committed. <paramref name="deadline"/> fires at the request's deadline (and when the client goes away,
+    /// <paramref name="ct"/>): until a writer has taken the request it is then given up, not written, and this throws
+    /// <see cref="WriteRefusedException"/> (or the cancellation, for a client that left). Once taken, the request is
+    /// written whatever fires, and this waits for that commit, bounded by <see cref="StorageOptions.WriteCommandTimeout"/>,
+    /// unless the client went away. A database error caused by another request's data does not fail this one.
     /// </summary>
+    /// <param name="bytes">The posted JSON's size of these items, charged to the byte budget.</param>
     public async Task<WriteOutcome[]> WriteAsync(
-        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt, CancellationToken ct)
+        IReadOnlyList<ValidatedEvent> events, IReadOnlyList<QuarantineEntry> rejected, long? producerId, DateTimeOffset receivedAt,
+        long bytes, CancellationToken deadline, CancellationToken ct)
     {
-        var part = new WritePart(events, rejected, producerId, receivedAt);
-        if (events.Count + rejected.Count >= options.DirectWriteMinEvents || loops.Length == 0)
+        var size = Math.Max(1, events.Count + rejected.Count);
+        using var admitted = await AdmitAsync(size, bytes, deadline, ct);
+        if (size >= options.DirectWriteMinEvents || loops.Length == 0)
         {
             return await writer.WriteAsync(events, rejected, producerId, receivedAt, ct);
         }
 
-        var pending = new Pending(part);
-        try
+        var pending = new Pending(new WritePart(events, rejected, producerId, receivedAt), size);
+        Interlocked.Increment(ref queued);
+        if (!channel.Writer.TryWrite(pending))
         {
-            await channel.Writer.WriteAsync(pending, ct);
-        }
-        catch (ChannelClosedException)
-        {
+            Interlocked.Decrement(ref queued);
             // Shutting down: the loops drain what they hold; this late request writes on its own.
             return await writer.WriteAsync(events, rejected, producerId, receivedAt, ct);
         }
 
-        return await pending.Completion.Task.WaitAsync(ct);
+        try
+        {
+            return await pending.Completion.Task.WaitAsync(deadline);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            if (pending.TryAbandon())
+            {
+                ct.ThrowIfCancellationRequested();
+                throw new WriteRefusedException("The request waited for the database longer than its deadline; nothing of it was written.");
+            }
+
+            // A writer has it: its commit decides the answer. The budgets stay charged until then.
+            var outcome = pending.Completion.Task;
+            admitted.KeepUntil(outcome);
+            return await outcome.WaitAsync(ct);
+        }
+    }
+
+    private async Task<Admission> AdmitAsync(int events, long bytes, CancellationToken deadline, CancellationToken ct)
+    {
+        var eventLease = await AcquireAsync(eventBudget, Math.Min(events, options.WriteQueueMaxEvents), deadline, ct);
+        try
+        {
+            var byteLease = await AcquireAsync(byteBudget, (int)Math.Clamp(bytes, 1, options.WriteQueueMaxBytes), deadline, ct);
+            return new Admission(eventLease, byteLease);
+        }
+        catch
+        {
+            eventLease.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<RateLimitLease> AcquireAsync(ConcurrencyLimiter budget, int permits, CancellationToken deadline, CancellationToken ct)
+    {
+        RateLimitLease lease;
+        try
+        {
+            lease = await budget.AcquireAsync(permits, deadline);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw new WriteRefusedException("The write queue stayed full for longer than the request's deadline; nothing of it was written.");
+        }
+
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            throw new WriteRefusedException("The write queue and its waiting room are full; nothing of the request was written.");
+        }
+
+        return lease;
+    }
+
+    /// <summary>A request's charge on both budgets, returned when it is answered (or, once taken, when its commit ends).</summary>
+    private sealed class Admission(RateLimitLease events, RateLimitLease bytes) : IDisposable
+    {
+        private Task? keepUntil;
+
+        public void KeepUntil(Task task) => keepUntil = task;
+
+        public void Dispose()
+        {
+            if (keepUntil is { IsCompleted: false } task)
+            {
+                _ = task.ContinueWith(static (_, state) => ((Admission)state!).Release(), this, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return;
+            }
+
+            Release();
+        }
+
+        private void Release()
+        {
+            events.Dispose();
+            bytes.Dispose();
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -121,8 +231,12 @@ public sealed partial class GroupCommitWriter : IHostedService
     {
         while (events < options.GroupCommitMaxEvents && reader.TryRead(out var pending))
         {
-            group.Add(pending);
-            events += pending.Size;
+            Interlocked.Decrement(ref queued);
+            if (pending.TryTake()) // else its deadline passed while it waited: it is answered and not written
+            {
+                group.Add(pending);
+                events += pending.Size;
+            }
         }
 
         return events;
@@ -198,14 +312,29 @@ public sealed partial class GroupCommitWriter : IHostedService
         }
     }
 
-    private sealed class Pending(WritePart part)
+    private sealed class Pending(WritePart part, int size)
     {
+        private const int Waiting = 0, Taken = 1, Abandoned = 2;
+        private int state;
+
         public WritePart Part { get; } = part;
 
-        public int Size { get; } = Math.Max(1, part.Events.Count + part.Rejected.Count);
+        public int Size { get; } = size;
+
+        /// <summary>A writer takes it; false when its caller gave up first.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref state, Taken, Waiting) == Waiting;
+
+        /// <summary>Its caller gives up; false when a writer took it first.</summary>
+        public bool TryAbandon() => Interlocked.CompareExchange(ref state, Abandoned, Waiting) == Waiting;
 
         // Continuations run on the pool, never inline on the writer loop.
         public TaskCompletionSource<WriteOutcome[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void Dispose()
+    {
+        eventBudget.Dispose();
+        byteBudget.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Group commit of {Requests} requests, {Events} items")]
