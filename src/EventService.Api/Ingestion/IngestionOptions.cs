@@ -32,7 +32,7 @@ public sealed class IngestionOptions
     [Range(64, 1_000_000)]
     public int MaxStringLength { get; set; } = 4096;
 
-    /// <summary>Most properties in an event's <c>detail</c> and unknown extra properties together.</summary>
+    /// <summary>Most properties and array elements, counted at every depth, in an event's <c>detail</c> and its unknown properties (top level and inside emnify's objects) together.</summary>
     [Range(1, 100_000)]
     public int MaxCustomProperties { get; set; } = 512;
 
