@@ -29,7 +29,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Pid => process.Id;
 
-    public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct)
+    /// <param name="rateLimits">Keep the service's own rate limits (the abuse scenario); the other scenarios turn them off.</param>
+    public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct, bool rateLimits = false)
     {
         var root = RepositoryRoot();
         // The service built alongside this bench: Release under `dotnet run -c Release`; Debug for CI's smoke run.
@@ -66,7 +67,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Jwt__SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         // The benchmark measures what the service can take, not its per-credential rate limits.
-        start.Environment["RateLimits__Enabled"] = "false";
+        if (!rateLimits)
+        {
+            start.Environment["RateLimits__Enabled"] = "false";
+        }
+
         foreach (var (key, value) in Overrides())
         {
             start.Environment[key] = value;
@@ -141,6 +146,11 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>The process's peak resident set (VmHWM) since start or the last <see cref="ResetPeak"/>, in bytes.</summary>
     public long PeakRss() => StatusBytes("VmHWM:");
+
+    /// <summary>The process's resident set now (VmRSS), in bytes; 0 once it has exited.</summary>
+    public long Rss() => process.HasExited ? 0 : StatusBytes("VmRSS:");
+
+    public bool HasExited => process.HasExited;
 
     /// <summary>Resets the kernel's peak-RSS mark (needs root); returns false when it could not.</summary>
     public bool ResetPeak()
