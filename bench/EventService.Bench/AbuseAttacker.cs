@@ -18,7 +18,7 @@ namespace EventService.Bench;
 /// </summary>
 public sealed class AbuseAttacker : IAsyncDisposable
 {
-    public const int SlowBytesPerSecond = 300; // just above Kestrel's default minimum body rate (240 B/s after a 5 s grace)
+    public const int SlowBytesPerSecond = 480; // twice Kestrel's default minimum body rate (240 B/s after a 5 s grace): kept open today
     public const int BlobStrings = 600;
     public const int BlobStringLength = 4096; // IngestionOptions.MaxStringLength's default: each string alone is allowed
     public const int BigEventBytes = BlobStrings * (BlobStringLength + 3) + 1200;
@@ -115,23 +115,8 @@ public sealed class AbuseAttacker : IAsyncDisposable
         var counts = new ConcurrentDictionary<string, long>();
         void Count(string key, long by = 1) => counts.AddOrUpdate(key, by, (_, v) => v + by);
 
-        var endpoint = AbuseBenchmark.AttackerOrganisation * 10_000;
-        var random = new Random(13);
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        var blob = new StringBuilder(",\"notes\":[");
-        for (var i = 0; i < BlobStrings; i++)
-        {
-            blob.Append(i == 0 ? "\"" : ",\"");
-            for (var c = 0; c < BlobStringLength; c++)
-            {
-                blob.Append(Alphabet[random.Next(Alphabet.Length)]);
-            }
-
-            blob.Append('"');
-        }
-
-        var bigBody = Encoding.UTF8.GetBytes(AbuseBenchmark.Event(null, DateTimeOffset.UtcNow, AbuseBenchmark.AttackerOrganisation, endpoint, 2, blob.Append(']').ToString()));
-        var smallBody = Encoding.UTF8.GetBytes(AbuseBenchmark.Event(null, DateTimeOffset.UtcNow, AbuseBenchmark.AttackerOrganisation, endpoint, 2));
+        var bigBody = BigEvent(DateTimeOffset.UtcNow);
+        var smallBody = Encoding.UTF8.GetBytes(AbuseBenchmark.Event(null, DateTimeOffset.UtcNow, AbuseBenchmark.AttackerOrganisation, AbuseBenchmark.AttackerOrganisation * 10_000, 2));
         Count("#2.5 MB event's size in bytes", bigBody.Length);
 
         using var bigHttp = AbuseBenchmark.BoundClient(service, AbuseBenchmark.AttackerAddress, big + 1, TimeSpan.FromSeconds(30));
@@ -181,6 +166,27 @@ public sealed class AbuseAttacker : IAsyncDisposable
         await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(TimeSpan.FromSeconds(seconds + 5), CancellationToken.None));
         Console.WriteLine("ATTACK " + JsonSerializer.Serialize(new SortedDictionary<string, long>(counts, StringComparer.Ordinal)));
         return 0;
+    }
+
+    /// <summary>The attacker's event: an ordinary one whose endpoint carries an extra array of 600 random 4 KB strings.</summary>
+    public static byte[] BigEvent(DateTimeOffset timestamp)
+    {
+        var random = new Random(13);
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        var blob = new StringBuilder(",\"notes\":[", BigEventBytes);
+        for (var i = 0; i < BlobStrings; i++)
+        {
+            blob.Append(i == 0 ? "\"" : ",\"");
+            for (var c = 0; c < BlobStringLength; c++)
+            {
+                blob.Append(Alphabet[random.Next(Alphabet.Length)]);
+            }
+
+            blob.Append('"');
+        }
+
+        var organisation = AbuseBenchmark.AttackerOrganisation;
+        return Encoding.UTF8.GetBytes(AbuseBenchmark.Event(null, timestamp, organisation, organisation * 10_000, 2, blob.Append(']').ToString()));
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

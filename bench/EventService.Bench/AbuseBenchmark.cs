@@ -7,28 +7,39 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EventService.Api.Storage.Events;
 using Npgsql;
 
 namespace EventService.Bench;
 
 /// <param name="Phase">How long the victim's load runs in each phase.</param>
 /// <param name="Ramp">How long the attack runs before the victim's abuse phase starts (slow bodies connected, big posts in flight).</param>
-public sealed record AbuseSettings(string Mode, TimeSpan Phase, TimeSpan Ramp, TimeSpan WarmUp, int SlowBodies, int BigPosters, int Flood, int SeedEvents)
+/// <param name="StoredBigEvents">How many 2.5 MB events the attacker's organisation holds before the phases (what its lists return).</param>
+public sealed record AbuseSettings(string Mode, TimeSpan Phase, TimeSpan Ramp, TimeSpan WarmUp, int SlowBodies, int BigPosters, int Flood, int SeedEvents, int StoredBigEvents)
 {
     public static AbuseSettings Parse(IReadOnlyList<string> args)
     {
-        var settings = new AbuseSettings("full", TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 200, 8, 256, 500);
+        var settings = new AbuseSettings("full", TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 200, 8, 256, 500, 300);
         for (var i = 0; i < args.Count; i++)
         {
             settings = args[i] switch
             {
-                "--smoke" => settings with { Mode = "smoke", Phase = TimeSpan.FromSeconds(2), Ramp = TimeSpan.FromSeconds(1), WarmUp = TimeSpan.FromSeconds(0.5), SlowBodies = 20, BigPosters = 2, Flood = 32, SeedEvents = 200 },
-                "--quick" => settings with { Mode = "quick", Phase = TimeSpan.FromSeconds(10), Ramp = TimeSpan.FromSeconds(2), WarmUp = TimeSpan.FromSeconds(3) },
+                "--smoke" => settings with { Mode = "smoke", Phase = TimeSpan.FromSeconds(2), Ramp = TimeSpan.FromSeconds(1), WarmUp = TimeSpan.FromSeconds(0.5), SlowBodies = 20, BigPosters = 2, Flood = 32, SeedEvents = 200, StoredBigEvents = 3 },
+                "--quick" => settings with { Mode = "quick", Phase = TimeSpan.FromSeconds(10), Ramp = TimeSpan.FromSeconds(2), WarmUp = TimeSpan.FromSeconds(3), StoredBigEvents = 150 },
+                "--attacks" when i + 1 < args.Count && args[i + 1].Split(',') is var names && names.All(n => n is "slow" or "big" or "flood") =>
+                    settings with
+                    {
+                        SlowBodies = names.Contains("slow") ? settings.SlowBodies : 0,
+                        BigPosters = names.Contains("big") ? settings.BigPosters : 0,
+                        Flood = names.Contains("flood") ? settings.Flood : 0,
+                        StoredBigEvents = names.Contains("big") ? settings.StoredBigEvents : 0,
+                    },
                 "--seconds" when i + 1 < args.Count && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s) && s is >= 1 and <= 120 =>
                     settings with { Phase = TimeSpan.FromSeconds(s) },
-                _ => throw new ArgumentException($"unknown option {args[i]}: use --quick or --smoke, or nothing for the full run; --seconds N (1 to 120) sets the phase"),
+                _ => throw new ArgumentException($"unknown option {args[i]}: use --quick or --smoke, or nothing for the full run; --seconds N (1 to 120) " +
+                                                 "sets the phase; --attacks slow,big,flood picks the attacks (after the mode)"),
             };
-            i += args[i] == "--seconds" ? 1 : 0;
+            i += args[i] is "--seconds" or "--attacks" ? 1 : 0;
         }
 
         return settings;
@@ -55,6 +66,7 @@ public static class AbuseBenchmark
     public static readonly IPAddress AttackerAddress = IPAddress.Parse("127.0.0.2");
 
     private const long PagedDevice = VictimOrganisation * 10_000;
+    private const int ForwardedLogLines = 40; // under attack the service logs every failure with its stack trace
 
     // The organisation's read limit is 100 requests/s (RateLimits:Read); a well-behaved reader stays below it.
     private static readonly TimeSpan ReaderInterval = TimeSpan.FromMilliseconds(20);
@@ -71,11 +83,12 @@ public static class AbuseBenchmark
 
         await using var database = await BenchDatabase.OpenAsync(ct);
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
-        await using var service = await ServiceProcess.StartAsync(database.ConnectionString, ct, rateLimits: true);
+        await using var service = await ServiceProcess.StartAsync(database.ConnectionString, ct, rateLimits: true, forwardLines: ForwardedLogLines);
         var victimReader = await QueryBenchmark.TokenAsync(service, VictimOrganisation, ct);
         var attacker = await QueryBenchmark.TokenAsync(service, AttackerOrganisation, ct);
         var victimProducer = await ProducerAsync(service, VictimOrganisation, ct);
 
+        var stored = await StoreBigEventsAsync(service, attacker, dataSource, settings.StoredBigEvents, ct);
         Console.WriteLine(await BenchDatabase.HeaderAsync("abuse", settings.Mode, now, dataSource, ct));
         Console.WriteLine($"victim: organisation {VictimOrganisation} from {VictimAddress}, its producer posting single events one at a time " +
                           $"and its reader paging device {PagedDevice} ({settings.SeedEvents} events, first page of 100, at most one request per " +
@@ -86,6 +99,7 @@ public static class AbuseBenchmark
                           $"{settings.BigPosters} connections posting {AbuseAttacker.BlobStrings}-string ({AbuseAttacker.BigEventBytes / 1e6:F1} MB) events " +
                           $"and one listing them per_page=1000, {settings.Flood} connections half anonymous /health/ready and half POST /api/v1/event " +
                           "with an unknown esp_ token each (.NET HttpClient in a child process)");
+        Console.WriteLine($"the attacker's organisation's 2.5 MB events before the phases: {stored}");
 
         using var producer = VictimClient(service.Address, victimProducer);
         using var reader = VictimClient(service.Address, victimReader);
@@ -107,6 +121,8 @@ public static class AbuseBenchmark
 
         Console.Error.WriteLine($"  abuse phase: {abused.Posts.Count} posts, {abused.Pages.Count} pages, peak RSS {abused.PeakRss / 1048576.0:N0} MB");
         Print(quiet, abused, attack, settings);
+        var logged = string.Join(", ", service.LoggedByLevel.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value:N0}"));
+        Console.WriteLine($"service log entries (Warning and above): {(logged.Length > 0 ? logged : "none")} (the first {ForwardedLogLines} lines on stderr)");
         if (service.HasExited)
         {
             Console.WriteLine("the service exited during the run");
@@ -173,6 +189,44 @@ public static class AbuseBenchmark
         var response = await admin.PostAsJsonAsync("/api/v1/admin/producers", new { name = $"producer of {organisation}", sources = new[] { 0, 1, 2 }, organisation_id = organisation }, ct);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>
+    /// Posts one of the attacker's 2.5 MB events and, when the service stores it, copies it in SQL to make
+    /// <paramref name="count"/> (posting them all would take minutes): the stock its lists of 1000 return.
+    /// </summary>
+    private static async Task<string> StoreBigEventsAsync(ServiceProcess service, string attacker, NpgsqlDataSource dataSource, int count, CancellationToken ct)
+    {
+        if (count == 0)
+        {
+            return "none";
+        }
+
+        using var http = BoundClient(service.Address, AttackerAddress, 1, TimeSpan.FromSeconds(60));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", attacker);
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsync("/api/v1/event", Json(AbuseAttacker.BigEvent(DateTimeOffset.UtcNow.AddMinutes(-1))), ct);
+        var answered = $"one posted answered {(int)response.StatusCode} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms";
+        if (!response.IsSuccessStatusCode)
+        {
+            return answered + ", so none";
+        }
+
+        var columns = EventTable.Columns.Select(c => c.Name == "id" ? $"nextval('{EventTable.IdSequence}')" : "e." + c.Sql);
+        await using var copy = dataSource.CreateCommand(
+            $"INSERT INTO events ({EventTable.ColumnList}) SELECT {string.Join(", ", columns)} FROM events e, generate_series(2, @count) WHERE e.organisation_id = @organisation");
+        copy.Parameters.AddWithValue("count", count);
+        copy.Parameters.AddWithValue("organisation", AttackerOrganisation);
+        copy.CommandTimeout = 600;
+        started = Stopwatch.GetTimestamp();
+        var copied = await copy.ExecuteNonQueryAsync(ct);
+        await using (var checkpoint = dataSource.CreateCommand("CHECKPOINT")) // its writes are not the quiet phase's
+        {
+            checkpoint.CommandTimeout = 600;
+            await checkpoint.ExecuteNonQueryAsync(ct);
+        }
+
+        return $"{answered}; {copied:N0} copies of it made in SQL in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s";
     }
 
     /// <summary>The paged device's events over the last hour, in arrays of up to 250.</summary>
