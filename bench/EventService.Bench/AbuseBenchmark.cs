@@ -19,13 +19,13 @@ public sealed record AbuseSettings(string Mode, TimeSpan Phase, TimeSpan Ramp, T
 {
     public static AbuseSettings Parse(IReadOnlyList<string> args)
     {
-        var settings = new AbuseSettings("full", TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 200, 8, 256, 500, 300);
+        var settings = new AbuseSettings("full", TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 200, 8, 256, 500, 200);
         for (var i = 0; i < args.Count; i++)
         {
             settings = args[i] switch
             {
                 "--smoke" => settings with { Mode = "smoke", Phase = TimeSpan.FromSeconds(2), Ramp = TimeSpan.FromSeconds(1), WarmUp = TimeSpan.FromSeconds(0.5), SlowBodies = 20, BigPosters = 2, Flood = 32, SeedEvents = 200, StoredBigEvents = 3 },
-                "--quick" => settings with { Mode = "quick", Phase = TimeSpan.FromSeconds(10), Ramp = TimeSpan.FromSeconds(2), WarmUp = TimeSpan.FromSeconds(3), StoredBigEvents = 150 },
+                "--quick" => settings with { Mode = "quick", Phase = TimeSpan.FromSeconds(10), Ramp = TimeSpan.FromSeconds(2), WarmUp = TimeSpan.FromSeconds(3), StoredBigEvents = 100 },
                 "--attacks" when i + 1 < args.Count && args[i + 1].Split(',') is var names && names.All(n => n is "slow" or "big" or "flood") =>
                     settings with
                     {
