@@ -77,9 +77,9 @@ public sealed class AbuseAttacker : IAsyncDisposable
     }
 
     /// <summary>What the attacker counted; throws when it ended without its result line.</summary>
-    public Dictionary<string, long> Counts()
+    public async Task<Dictionary<string, long>> CountsAsync()
     {
-        var text = output.IsCompleted ? output.Result : "";
+        var text = await output.WaitAsync(TimeSpan.FromSeconds(10)); // its stdout closes as it exits
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("ATTACK ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"the attacker exited with {(process.HasExited ? process.ExitCode : -1)} and no result: {text}");
         return JsonSerializer.Deserialize<Dictionary<string, long>>(line["ATTACK ".Length..])!;

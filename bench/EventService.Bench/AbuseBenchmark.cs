@@ -116,7 +116,7 @@ public static class AbuseBenchmark
         await using (var attackers = AbuseAttacker.Start(service.Address, attacker, settings, attackFor))
         {
             abused = await MeasureAsync(service, victim, settings.Phase, ct, settings.Ramp, attackers.ExitedAsync(attackFor + TimeSpan.FromSeconds(15)));
-            attack = attackers.Counts();
+            attack = await attackers.CountsAsync();
         }
 
         Console.Error.WriteLine($"  abuse phase: {abused.Posts.Count} posts, {abused.Pages.Count} pages, peak RSS {abused.PeakRss / 1048576.0:N0} MB");

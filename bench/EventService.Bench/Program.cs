@@ -7,7 +7,8 @@ using EventService.Bench;
 // queries: scenario 3, list requests on 10 million events over 30 days loaded by binary COPY.
 // purge [--rows N]: scenario 4, one day's purge by the service's purger next to a plain DELETE.
 // validation: the CPU cost per event of parsing, validation and the detail's schema evaluation.
-// abuse [--seconds N] (or --abuse): one organisation's producer and reader, quiet and while another one attacks ingest.
+// abuse [--seconds N] [--attacks slow,big,flood] (or --abuse): one organisation's producer and reader, quiet and while another
+//   organisation attacks ingest; the targets are reported, not asserted (only a crashed service fails it).
 var command = args.FirstOrDefault() is { } first && !first.StartsWith("--", StringComparison.Ordinal) ? first : "all";
 var options = args.FirstOrDefault() == command ? args[1..] : args;
 if (command == "all" && options.Contains("--abuse"))
