@@ -1,27 +1,36 @@
 using EventService.Bench;
 
-// Usage: dotnet run -c Release --project bench/EventService.Bench [-- [all|ingest|queries|purge] [--quick|--smoke]]
+// Usage: dotnet run -c Release --project bench/EventService.Bench [-- [all|ingest|queries|purge|abuse] [--quick|--smoke]]
 // all (the default): every scenario of the performance issue, one after the other, each on a PostgreSQL of its own
 //   and next to its reference measured in the same run; --quick for a shorter run, --smoke for CI's.
 // ingest: scenarios 1, 2 and 5 (bulk and single-event ingest, the service's peak RSS).
 // queries: scenario 3, list requests on 10 million events over 30 days loaded by binary COPY.
 // purge [--rows N]: scenario 4, one day's purge by the service's purger next to a plain DELETE.
 // validation: the CPU cost per event of parsing, validation and the detail's schema evaluation.
+// abuse [--seconds N] [--attacks slow,big,flood] (or --abuse): one organisation's producer and reader, quiet and while another
+//   organisation attacks ingest; the targets are reported, not asserted (only a crashed service fails it).
 var command = args.FirstOrDefault() is { } first && !first.StartsWith("--", StringComparison.Ordinal) ? first : "all";
 var options = args.FirstOrDefault() == command ? args[1..] : args;
+if (command == "all" && options.Contains("--abuse"))
+{
+    (command, options) = ("abuse", options.Where(o => o != "--abuse").ToArray());
+}
+
 return command switch
 {
     "all" => await AllAsync(options),
     "ingest" => await IngestBenchmark.RunAsync(options),
     "queries" => await QueryBenchmark.RunAsync(options),
     "purge" => await PurgeBenchmark.RunAsync(options),
+    "abuse" => await AbuseBenchmark.RunAsync(options),
+    "abuse-attacker" => await AbuseAttacker.RunAsync(options), // the abuse scenario's child process
     "validation" => ValidationCost.Run(),
     _ => Usage(command),
 };
 
 static async Task<int> AllAsync(string[] options)
 {
-    foreach (var scenario in new Func<string[], Task<int>>[] { IngestBenchmark.RunAsync, QueryBenchmark.RunAsync, PurgeBenchmark.RunAsync })
+    foreach (var scenario in new Func<string[], Task<int>>[] { IngestBenchmark.RunAsync, QueryBenchmark.RunAsync, PurgeBenchmark.RunAsync, AbuseBenchmark.RunAsync })
     {
         var exit = await scenario(options);
         if (exit != 0)
@@ -37,6 +46,6 @@ static async Task<int> AllAsync(string[] options)
 
 static int Usage(string unknown)
 {
-    Console.Error.WriteLine($"unknown command {unknown}: use all, ingest, queries or purge [--quick|--smoke], purge --rows N, or validation");
+    Console.Error.WriteLine($"unknown command {unknown}: use all, ingest, queries, purge or abuse [--quick|--smoke], purge --rows N, abuse --seconds N, or validation");
     return 2;
 }

@@ -228,7 +228,7 @@ public static class QueryBenchmark
     }
 
     /// <summary>Makes the organisation through the admin API, gives it an application token and exchanges it for a JWT.</summary>
-    private static async Task<string> TokenAsync(ServiceProcess service, long organisation, CancellationToken ct)
+    internal static async Task<string> TokenAsync(ServiceProcess service, long organisation, CancellationToken ct)
     {
         using var admin = new HttpClient { BaseAddress = service.Address };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", service.AdminKey);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -15,6 +16,9 @@ namespace EventService.Bench;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process process;
+    private readonly ConcurrentDictionary<string, long> loggedByLevel = new(StringComparer.Ordinal);
+    private long forwarded;
+    private long forwardLines;
 
     private ServiceProcess(Process process, Uri address, string adminKey)
     {
@@ -29,7 +33,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Pid => process.Id;
 
-    public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct)
+    /// <param name="rateLimits">Keep the service's own rate limits (the abuse scenario); the other scenarios turn them off.</param>
+    /// <param name="forwardLines">How many of the service's log lines to copy to stderr; the rest are only counted.</param>
+    public static async Task<ServiceProcess> StartAsync(string connectionString, CancellationToken ct, bool rateLimits = false, long forwardLines = long.MaxValue)
     {
         var root = RepositoryRoot();
         // The service built alongside this bench: Release under `dotnet run -c Release`; Debug for CI's smoke run.
@@ -66,18 +72,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Jwt__SigningKey"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         // The benchmark measures what the service can take, not its per-credential rate limits.
-        start.Environment["RateLimits__Enabled"] = "false";
+        if (!rateLimits)
+        {
+            start.Environment["RateLimits__Enabled"] = "false";
+        }
+
         foreach (var (key, value) in Overrides())
         {
             start.Environment[key] = value;
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Forward(e.Data);
-        process.ErrorDataReceived += (_, e) => Forward(e.Data);
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), adminKey) { forwardLines = forwardLines };
+        process.OutputDataReceived += (_, e) => service.Forward(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Forward(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"), adminKey);
         await service.WaitReadyAsync(ct);
         return service;
     }
@@ -90,13 +100,28 @@ public sealed class ServiceProcess : IAsyncDisposable
             .Where(kv => kv.Length == 2)
             .Select(kv => (kv[0], kv[1]));
 
-    private static void Forward(string? line)
+    private void Forward(string? line)
     {
-        if (!string.IsNullOrEmpty(line))
+        if (string.IsNullOrEmpty(line))
+        {
+            return;
+        }
+
+        // Serilog's console lines start "[HH:mm:ss LVL]"; a stack trace's lines belong to the entry above them.
+        var level = line.Length > 13 && line[0] == '[' && line[9] == ' ' ? line[10..13] : null;
+        if (level is not null)
+        {
+            loggedByLevel.AddOrUpdate(level, 1, (_, n) => n + 1);
+        }
+
+        if (Interlocked.Increment(ref forwarded) <= forwardLines)
         {
             Console.Error.WriteLine($"  [service] {line}");
         }
     }
+
+    /// <summary>The service's log entries so far by level ("ERR", "WRN"...), forwarded or not.</summary>
+    public IReadOnlyDictionary<string, long> LoggedByLevel => loggedByLevel;
 
     private async Task WaitReadyAsync(CancellationToken ct)
     {
@@ -141,6 +166,11 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>The process's peak resident set (VmHWM) since start or the last <see cref="ResetPeak"/>, in bytes.</summary>
     public long PeakRss() => StatusBytes("VmHWM:");
+
+    /// <summary>The process's resident set now (VmRSS), in bytes; 0 once it has exited.</summary>
+    public long Rss() => process.HasExited ? 0 : StatusBytes("VmRSS:");
+
+    public bool HasExited => process.HasExited;
 
     /// <summary>Resets the kernel's peak-RSS mark (needs root); returns false when it could not.</summary>
     public bool ResetPeak()
