@@ -90,7 +90,11 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
         {
             e.ToTable("quarantine");
             e.Property(x => x.Errors).HasColumnType("jsonb");
+            e.Property(x => x.SizeBytes).HasComputedColumnSql("octet_length(payload) + octet_length(errors::text)", stored: true);
             e.HasIndex(x => x.ReceivedAt);
+            // Each poster's newest items first, with their sizes, so that its trim reads the index alone (QuarantineTrimmer).
+            e.HasIndex(x => new { x.ProducerId, x.Id }).IncludeProperties(x => x.SizeBytes).HasFilter("producer_id IS NOT NULL");
+            e.HasIndex(x => new { x.OrganisationId, x.Id }).IncludeProperties(x => x.SizeBytes).HasFilter("organisation_id IS NOT NULL");
         });
 
         modelBuilder.Entity<RetentionRun>(e =>

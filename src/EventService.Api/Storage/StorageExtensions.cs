@@ -12,7 +12,8 @@ public static partial class StorageExtensions
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
-            .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
+            .Validate(o => o.QuarantineMaxRows >= 1 && o.QuarantineMaxRowsPerPoster >= 1 && o.QuarantineMaxBytesPerPoster >= 1,
+                "Storage:QuarantineMaxRows, QuarantineMaxRowsPerPoster and QuarantineMaxBytesPerPoster must be positive.")
             .Validate(o => o.GroupCommitMaxEvents >= 1 && o.GroupCommitQueueCapacity >= 1 && o.DirectWriteMinEvents >= 1,
                 "Storage:GroupCommitMaxEvents, GroupCommitQueueCapacity and DirectWriteMinEvents must be positive.")
             .Validate(o => o.GroupCommitWriters is >= 1 and <= 16, "Storage:GroupCommitWriters must lie between 1 and 16.")
