@@ -19,6 +19,8 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
 
+    public DbSet<RetentionSetting> RetentionSettings => Set<RetentionSetting>();
+
     public DbSet<EventCount> EventCounts => Set<EventCount>();
 
     public DbSet<EventCountDelta> EventCountDeltas => Set<EventCountDelta>();
@@ -101,6 +103,14 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
         {
             e.ToTable("retention_runs");
             e.Property(x => x.Id).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<RetentionSetting>(e =>
+        {
+            // Read and written by RetentionWindow only.
+            e.ToTable("retention_settings");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.ToTable(t => t.HasCheckConstraint("ck_retention_settings_one_row", "id = 1"));
         });
 
         modelBuilder.Entity<EventCount>(e =>

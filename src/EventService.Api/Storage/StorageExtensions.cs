@@ -30,6 +30,7 @@ public static partial class StorageExtensions
             .Validate(o => o.Period >= TimeSpan.FromDays(1), "Retention:Period must be at least one day (1.00:00:00).")
             .ValidateOnStart();
         builder.Services.AddSingleton<RetentionWindow>();
+        builder.Services.AddSingleton<DatabaseClock>();
 
         // Resolved lazily so that configuration added by a test host is seen.
         builder.Services.AddSingleton(services =>
@@ -109,6 +110,8 @@ public static partial class StorageExtensions
             await db.Database.MigrateAsync(ct);
         }
 
+        // The stored retention period (seeded from configuration on the first start) before the partitions it decides.
+        await app.Services.GetRequiredService<RetentionWindow>().LoadAsync(ct);
         var created = await app.Services.GetRequiredService<EventPartitions>()
             .EnsureAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), null, ct);
         LogReady(logger, created);

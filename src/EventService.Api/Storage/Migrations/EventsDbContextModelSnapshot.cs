@@ -330,6 +330,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("partitions_dropped");
 
+                    b.Property<string>("PurgeBlocked")
+                        .HasColumnType("text")
+                        .HasColumnName("purge_blocked");
+
                     b.Property<long>("QuarantineDeleted")
                         .HasColumnType("bigint")
                         .HasColumnName("quarantine_deleted");
@@ -350,6 +354,29 @@ namespace EventService.Api.Storage.Migrations
                         .HasName("pk_retention_runs");
 
                     b.ToTable("retention_runs", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.RetentionSetting", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<TimeSpan>("Period")
+                        .HasColumnType("interval")
+                        .HasColumnName("period");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_settings");
+
+                    b.ToTable("retention_settings", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_retention_settings_one_row", "id = 1");
+                        });
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.StoredEvent", b =>
