@@ -132,6 +132,21 @@ public sealed class QuarantineTests(ApiFixture fixture, ITestOutputHelper output
         Assert.Equal(81, problem["errors"]!.AsObject().Count);
     }
 
+    [Fact]
+    public void A_paths_messages_beyond_five_are_counted_in_the_marker_and_long_ones_cut_whole_characters()
+    {
+        var emoji = new string('m', 198) + "\U0001F600" + "tail"; // a surrogate pair across the cut
+        var bounded = EventService.Api.Quarantine.QuarantineErrors.Bound(new Dictionary<string, string[]>
+        {
+            ["detail.items"] = ["a", "b", "c", "d", "e", "f", "g"],
+            ["name"] = [emoji],
+        });
+
+        Assert.Equal(["a", "b", "c", "d", "e"], bounded["detail.items"]);
+        Assert.Equal(new string('m', 198) + "…", Assert.Single(bounded["name"]));
+        Assert.Equal(["2 more errors"], bounded["…"]);
+    }
+
     private static async Task PostRejectedAsync(HttpClient client, params long[] ids) => await PostRejectedAsync(client, ids, null);
 
     /// <summary>Posts items that are rejected (no event type of that id) and checks that every one was.</summary>
