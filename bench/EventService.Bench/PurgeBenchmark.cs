@@ -48,12 +48,12 @@ public static class PurgeBenchmark
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var retention = new RetentionOptions();
-        var window = new RetentionWindow(Options.Create(new RetentionPeriodOptions()), TimeProvider.System);
+        var window = new RetentionWindow(Options.Create(new RetentionPeriodOptions()), TimeProvider.System, dataSource);
         var now = TimeProvider.System.GetUtcNow();
         var cutoff = window.CutoffAt(now);
         var oldDay = DateOnly.FromDateTime(cutoff.UtcDateTime).AddDays(-2); // wholly before the cutoff
         var partitions = new EventPartitions(dataSource, window, Options.Create(new StorageOptions()), NullLogger<EventPartitions>.Instance);
-        var purger = new RetentionPurger(dataSource, Options.Create(retention), window, TimeProvider.System, NullLogger<RetentionPurger>.Instance);
+        var purger = new RetentionPurger(dataSource, Options.Create(retention), window, new DatabaseClock(dataSource), TimeProvider.System, NullLogger<RetentionPurger>.Instance);
         var bench = new Bench(dataSource, partitions, oldDay, rows);
 
         await bench.ResetAsync(now, ct);
@@ -66,9 +66,9 @@ public static class PurgeBenchmark
             var purge = await bench.MeasureAsync(async () =>
             {
                 var round = await purger.PurgeAsync(ct);
-                if (round.Error is not null || round.Skipped)
+                if (round.Error is not null || round.Skipped || round.PurgeBlocked is not null)
                 {
-                    throw new InvalidOperationException($"the purge failed: {round.Error ?? "skipped"}");
+                    throw new InvalidOperationException($"the purge failed: {round.Error ?? round.PurgeBlocked ?? "skipped"}");
                 }
             }, ct);
             var left = await bench.CountOldAsync(cutoff, ct);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
+using EventService.Api.Quarantine;
 using EventService.Api.Storage;
 using EventService.Api.Storage.Events;
 using EventService.Domain.Events;
@@ -60,7 +61,7 @@ public sealed partial class IngestionService(
             {
                 var errors = TextSanitizer.Clean(outcome.Errors);
                 results[i] = new ItemResult(i, outcome.Id, ItemStatus.Rejected, errors, null);
-                rejected.Add(ToQuarantine(i, outcome.Id, errors, items[i], options.MaxQuarantinePayloadChars));
+                rejected.Add(ToQuarantine(i, outcome.Id, errors, items[i], options.MaxQuarantinePayloadChars, producerId is null ? permissions.OrganisationId : null));
             }
             else if (valid.Id is { } id && !seen.Add((id, valid.Timestamp, valid.OrganisationId)))
             {
@@ -88,7 +89,8 @@ public sealed partial class IngestionService(
         return results;
     }
 
-    private static QuarantineEntry ToQuarantine(int index, long? id, IReadOnlyDictionary<string, string[]> errors, JsonElement item, int maxChars)
+    private static QuarantineEntry ToQuarantine(
+        int index, long? id, IReadOnlyDictionary<string, string[]> errors, JsonElement item, int maxChars, long? postingOrganisation)
     {
         var payload = item.GetRawText();
         var truncated = payload.Length > maxChars;
@@ -98,7 +100,7 @@ public sealed partial class IngestionService(
             payload = payload[..cut];
         }
 
-        return new QuarantineEntry(index, id, JsonSerializer.Serialize(errors), payload, truncated);
+        return new QuarantineEntry(index, id, JsonSerializer.Serialize(QuarantineErrors.Bound(errors)), payload, truncated, postingOrganisation);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested {Items} items: {Inserted} new, {Rejected} rejected (producer {ProducerId})")]

@@ -19,7 +19,7 @@ public sealed class QuarantineController(EventsDbContext db) : ControllerBase
 {
     public const int MaxPerPage = 1000;
 
-    /// <summary>Rejected items, newest first, with the reasons; paged like the event lists.</summary>
+    /// <summary>Rejected items, newest first, with the reasons and who posted them; paged like the event lists.</summary>
     /// <param name="page">1-based page; below 1 means the first.</param>
     /// <param name="perPage">Items per page (default 100, at most 1000).</param>
     /// <param name="ct">Aborted when the client goes away.</param>
@@ -48,13 +48,17 @@ public sealed class QuarantineController(EventsDbContext db) : ControllerBase
         Response.Headers["X-Current-Page"] = page.ToString(CultureInfo.InvariantCulture);
         Response.Headers["X-Count-Per-Page"] = perPage.ToString(CultureInfo.InvariantCulture);
         return rows.Select(r => new QuarantinedItemResponse(
-            r.Id, r.ReceivedAt, r.ProducerId, r.ItemIndex, r.EventId,
+            r.Id, r.ReceivedAt, r.ProducerId, r.OrganisationId, r.ItemIndex, r.EventId,
             JsonSerializer.Deserialize<Dictionary<string, string[]>>(r.Errors) ?? [],
             r.Payload, r.PayloadTruncated)).ToList();
     }
 }
 
+/// <param name="ProducerId">The producer credential that posted it; null when an organisation's auth token did.</param>
+/// <param name="OrganisationId">The organisation whose own auth token posted it; null when a producer did.</param>
+/// <param name="Errors">Messages by JSON path, bounded: at most 50 paths of 5 messages, each cut at 200 characters; the
+/// <c>…</c> path counts what was left out.</param>
 /// <param name="Payload">The item's JSON text as posted (cut off when <c>payload_truncated</c>).</param>
 public sealed record QuarantinedItemResponse(
-    long Id, DateTimeOffset ReceivedAt, long? ProducerId, int ItemIndex, long? EventId,
+    long Id, DateTimeOffset ReceivedAt, long? ProducerId, long? OrganisationId, int ItemIndex, long? EventId,
     IReadOnlyDictionary<string, string[]> Errors, string Payload, bool PayloadTruncated);

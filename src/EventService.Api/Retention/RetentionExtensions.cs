@@ -11,6 +11,8 @@ public static class RetentionExtensions
                 "Retention:LockTimeout must lie between 00:00:00.001 and 00:01:00.")
             .Validate(o => o.PlainDetachLockTimeout >= TimeSpan.FromMilliseconds(1) && o.PlainDetachLockTimeout <= TimeSpan.FromSeconds(10),
                 "Retention:PlainDetachLockTimeout must lie between 00:00:00.001 and 00:00:10.")
+            .Validate(o => o.MaxClockSkew >= TimeSpan.FromSeconds(1) && o.MaxClockSkew <= TimeSpan.FromHours(1),
+                "Retention:MaxClockSkew must lie between 00:00:01 and 01:00:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RetentionPurger>();
         builder.Services.AddSingleton<RetentionJob>();

@@ -6,11 +6,13 @@ namespace EventService.Api.Retention;
 
 /// <summary>
 /// The storage housekeeping job: once at startup and then every <see cref="RetentionOptions.Interval"/>, it makes
-/// the partitions ahead, purges what is older than the retention period (when enabled) and keeps the quarantine
-/// within its bound. A failed step is logged and retried next round; nothing here stops the host.
+/// rereads the stored retention period (so that a change made on another instance reaches this one's ingest and reads
+/// within a round), makes the partitions ahead, purges what is older than the retention period (when enabled) and
+/// keeps the quarantine within its bounds. A failed step is logged and retried next round; nothing here stops the host.
 /// </summary>
 public sealed partial class RetentionJob(
     EventPartitions partitions,
+    RetentionWindow window,
     RetentionPurger purger,
     QuarantineTrimmer quarantine,
     TimeProvider time,
@@ -44,6 +46,15 @@ public sealed partial class RetentionJob(
     public async Task<RetentionRun?> RunRoundAsync(CancellationToken ct)
     {
         var o = options.Value;
+        try
+        {
+            await window.LoadAsync(ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            LogStepFailed(ex, "reading the stored retention period");
+        }
+
         try
         {
             // Outside the purge lock: every instance may need a partition for today's ingest, and the partition

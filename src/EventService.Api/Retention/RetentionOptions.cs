@@ -5,7 +5,7 @@ public sealed class RetentionOptions
     public const string Section = "Retention";
 
     // Retention:Period, how long events are kept, is bound by Storage (RetentionPeriodOptions), whose RetentionWindow
-    // every cutoff comes from.
+    // every cutoff comes from: it only seeds the period stored in the database.
 
     /// <summary>How often the retention job runs (also once at startup): partitions ahead, the purge, the quarantine bound.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
@@ -24,4 +24,10 @@ public sealed class RetentionOptions
     /// while it waits. Used only when events has a DEFAULT partition (an operator's), which forbids DETACH CONCURRENTLY.
     /// </summary>
     public TimeSpan PlainDetachLockTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Most this instance's clock may differ from the database's for it to purge; beyond it the round refuses to purge
+    /// and says so (the cutoff comes from the database's clock, ingest's acceptance window from this instance's).
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(1);
 }

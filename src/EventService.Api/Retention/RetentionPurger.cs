@@ -11,8 +11,11 @@ namespace EventService.Api.Retention;
 /// One purge round: detaches and drops the partitions of <c>events</c> whose bounds lie wholly before the cutoff
 /// (whatever their names), deletes in bounded batches the older rows of the partitions that straddle it (and of a
 /// DEFAULT partition), and the older quarantined items, and records the round in <c>retention_runs</c>. The cutoff
-/// comes from <see cref="RetentionWindow"/>: the same period and clock as ingest's acceptance window, so ingest never
-/// writes what the purge removes. The partition DDL is <see cref="EventPartitions"/>'; this type only orchestrates.
+/// is <see cref="RetentionWindow"/>'s rule applied to the database's clock, with the period stored in the database,
+/// so that no instance's clock or configuration decides what every instance loses. An instance whose configured
+/// period differs from the stored one, or whose clock (that of its ingest's acceptance window) differs from the
+/// database's by more than <see cref="RetentionOptions.MaxClockSkew"/>, refuses to purge and says why. The partition
+/// DDL is <see cref="EventPartitions"/>'; this type only orchestrates.
 /// </summary>
 /// <remarks>
 /// One purger at a time: a guard connection opens a transaction and takes
@@ -31,6 +34,7 @@ public sealed partial class RetentionPurger(
     NpgsqlDataSource dataSource,
     IOptions<RetentionOptions> options,
     RetentionWindow window,
+    DatabaseClock databaseClock,
     TimeProvider time,
     ILogger<RetentionPurger> logger)
 {
@@ -45,35 +49,17 @@ public sealed partial class RetentionPurger(
     /// <summary>Runs one round. Never throws for a failed round (the result says why); throws only when cancelled.</summary>
     public async Task<RetentionRun> PurgeAsync(CancellationToken ct)
     {
-        var o = options.Value;
         var run = new RetentionRun { StartedAt = time.GetUtcNow() };
         run.Cutoff = window.CutoffAt(run.StartedAt);
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            await using var guard = await dataSource.OpenConnectionAsync(ct);
-            await using var guardTx = await guard.BeginTransactionAsync(ct);
-            if (!await TryLockAsync(guard, guardTx, ct))
+            var check = await CheckAsync(ct);
+            run.Cutoff = check.Cutoff;
+            run.PurgeBlocked = check.Blocked;
+            if (check.Blocked is null)
             {
-                run.Skipped = true;
-            }
-            else
-            {
-                await using var work = await dataSource.OpenConnectionAsync(ct);
-                // Session-level, for DETACH ... CONCURRENTLY cannot run inside a transaction block; Npgsql resets
-                // the session (DISCARD ALL) before the pool hands the connection out again.
-                await ExecuteAsync(work, "SELECT set_config('lock_timeout', @value, false)", ct,
-                    new NpgsqlParameter("value", $"{(int)o.LockTimeout.TotalMilliseconds}ms"));
-
-                var step = () => PingAsync(guard, guardTx, ct);
-                run.PartitionsDropped = await DropOldPartitionsAsync(work, run.Cutoff, run.StartedAt, step, ct);
-                run.RowsDeleted = await DeleteStraddlingRowsAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
-                await step();
-                // The hourly counts of what the purge removed (the counts' rules: EventCounts).
-                await ExecuteAsync(work, EventCounts.PurgeSql, ct,
-                    new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = run.Cutoff });
-                run.QuarantineDeleted = await DeleteQuarantineAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
-                await guardTx.CommitAsync(ct);
+                await PurgeUnderLockAsync(run, ct);
             }
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -90,7 +76,11 @@ public sealed partial class RetentionPurger(
 
         run.FinishedAt = time.GetUtcNow();
         run.DurationMs = stopwatch.ElapsedMilliseconds;
-        if (run.Skipped)
+        if (run.PurgeBlocked is not null)
+        {
+            LogBlocked(run.PurgeBlocked);
+        }
+        else if (run.Skipped)
         {
             LogSkipped(run.Cutoff);
         }
@@ -102,6 +92,68 @@ public sealed partial class RetentionPurger(
         await SaveAsync(run, ct);
         return run;
     }
+
+    /// <summary>Takes the purge lock (or marks the round skipped) and removes what lies before the round's cutoff.</summary>
+    private async Task PurgeUnderLockAsync(RetentionRun run, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var guard = await dataSource.OpenConnectionAsync(ct);
+        await using var guardTx = await guard.BeginTransactionAsync(ct);
+        if (!await TryLockAsync(guard, guardTx, ct))
+        {
+            run.Skipped = true;
+        }
+        else
+        {
+            await using var work = await dataSource.OpenConnectionAsync(ct);
+            // Session-level, for DETACH ... CONCURRENTLY cannot run inside a transaction block; Npgsql resets
+            // the session (DISCARD ALL) before the pool hands the connection out again.
+            await ExecuteAsync(work, "SELECT set_config('lock_timeout', @value, false)", ct,
+                new NpgsqlParameter("value", $"{(int)o.LockTimeout.TotalMilliseconds}ms"));
+
+            var step = () => PingAsync(guard, guardTx, ct);
+            run.PartitionsDropped = await DropOldPartitionsAsync(work, run.Cutoff, run.StartedAt, step, ct);
+            run.RowsDeleted = await DeleteStraddlingRowsAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
+            await step();
+            // The hourly counts of what the purge removed (the counts' rules: EventCounts).
+            await ExecuteAsync(work, EventCounts.PurgeSql, ct,
+                new NpgsqlParameter<DateTimeOffset>("cutoff", NpgsqlDbType.TimestampTz) { TypedValue = run.Cutoff });
+            run.QuarantineDeleted = await DeleteQuarantineAsync(work, run.Cutoff, o.DeleteBatchSize, step, ct);
+            await guardTx.CommitAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// Whether this instance may purge now, and the cutoff if it does: the stored period (read again) before the
+    /// database's clock. Blocked when this instance's configured period differs from the stored one, or its clock from
+    /// the database's by more than <see cref="RetentionOptions.MaxClockSkew"/>.
+    /// </summary>
+    public async Task<PurgeCheck> CheckAsync(CancellationToken ct)
+    {
+        var stored = await window.LoadAsync(ct);
+        var before = time.GetUtcNow();
+        var database = await databaseClock.NowAsync(ct);
+        var local = before + (time.GetUtcNow() - before) / 2;
+        var skew = local - database;
+        var reasons = new List<string>();
+        if (window.ConfiguredPeriod != stored)
+        {
+            reasons.Add(
+                $"this instance's Retention:Period {Format(window.ConfiguredPeriod)} differs from the stored period {Format(stored)}; "
+                + "it keeps serving with the stored period but does not purge until its configuration says the same (or the period is changed with PUT /api/v1/admin/retention)");
+        }
+
+        if (skew.Duration() > options.Value.MaxClockSkew)
+        {
+            reasons.Add(
+                $"this instance's clock is {Format(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the database's "
+                + $"({local:o} against {database:o}), more than Retention:MaxClockSkew {Format(options.Value.MaxClockSkew)}; it does not purge until they agree");
+        }
+
+        return new PurgeCheck(window.CutoffAt(database), database, skew, reasons.Count == 0 ? null : string.Join("; ", reasons));
+    }
+
+    private static string Format(TimeSpan span) => span.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection guard, NpgsqlTransaction tx, CancellationToken ct)
     {
@@ -276,14 +328,15 @@ public sealed partial class RetentionPurger(
             await using var command = dataSource.CreateCommand(
                 """
                 INSERT INTO retention_runs (id, started_at, finished_at, duration_ms, cutoff, partitions_dropped,
-                                            rows_deleted, quarantine_deleted, skipped, error)
+                                            rows_deleted, quarantine_deleted, skipped, purge_blocked, error)
                 VALUES (@id, @started_at, @finished_at, @duration_ms, @cutoff, @partitions_dropped,
-                        @rows_deleted, @quarantine_deleted, @skipped, @error)
+                        @rows_deleted, @quarantine_deleted, @skipped, @purge_blocked, @error)
                 ON CONFLICT (id) DO UPDATE SET
                     started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
                     duration_ms = EXCLUDED.duration_ms, cutoff = EXCLUDED.cutoff,
                     partitions_dropped = EXCLUDED.partitions_dropped, rows_deleted = EXCLUDED.rows_deleted,
-                    quarantine_deleted = EXCLUDED.quarantine_deleted, skipped = EXCLUDED.skipped, error = EXCLUDED.error
+                    quarantine_deleted = EXCLUDED.quarantine_deleted, skipped = EXCLUDED.skipped,
+                    purge_blocked = EXCLUDED.purge_blocked, error = EXCLUDED.error
                 """);
             var p = command.Parameters;
             p.AddWithValue("id", run.Id);
@@ -295,6 +348,7 @@ public sealed partial class RetentionPurger(
             p.AddWithValue("rows_deleted", run.RowsDeleted);
             p.AddWithValue("quarantine_deleted", run.QuarantineDeleted);
             p.AddWithValue("skipped", run.Skipped);
+            p.Add(new NpgsqlParameter("purge_blocked", NpgsqlDbType.Text) { Value = (object?)run.PurgeBlocked ?? DBNull.Value });
             p.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)run.Error ?? DBNull.Value });
             await command.ExecuteNonQueryAsync(ct);
         }
@@ -320,6 +374,9 @@ public sealed partial class RetentionPurger(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: events has a DEFAULT partition {Default}, and PostgreSQL refuses DETACH ... CONCURRENTLY while one exists; detaching {Partitions} partitions with a plain DETACH under a short lock timeout instead, and purging the DEFAULT partition by batched deletes")]
     private partial void LogPlainDetach(string @default, int partitions);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: this instance refuses to purge: {Reason}")]
+    private partial void LogBlocked(string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Retention round skipped: another instance holds the purge lock (cutoff {Cutoff:o})")]
     private partial void LogSkipped(DateTimeOffset cutoff);
 
@@ -332,3 +389,7 @@ public sealed partial class RetentionPurger(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: could not record the round in retention_runs")]
     private partial void LogNotSaved(Exception exception);
 }
+
+/// <summary>Whether this instance may purge now (<paramref name="Blocked"/> null) and the cutoff by the database's clock.</summary>
+/// <param name="Skew">This instance's clock minus the database's.</param>
+public sealed record PurgeCheck(DateTimeOffset Cutoff, DateTimeOffset DatabaseNow, TimeSpan Skew, string? Blocked);

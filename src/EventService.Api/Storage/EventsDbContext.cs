@@ -19,6 +19,8 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
 
+    public DbSet<RetentionSetting> RetentionSettings => Set<RetentionSetting>();
+
     public DbSet<EventCount> EventCounts => Set<EventCount>();
 
     public DbSet<EventCountDelta> EventCountDeltas => Set<EventCountDelta>();
@@ -90,13 +92,25 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
         {
             e.ToTable("quarantine");
             e.Property(x => x.Errors).HasColumnType("jsonb");
+            e.Property(x => x.SizeBytes).HasComputedColumnSql("octet_length(payload) + octet_length(errors::text)", stored: true);
             e.HasIndex(x => x.ReceivedAt);
+            // Each poster's newest items first, with their sizes, so that its trim reads the index alone (QuarantineTrimmer).
+            e.HasIndex(x => new { x.ProducerId, x.Id }).IncludeProperties(x => x.SizeBytes).HasFilter("producer_id IS NOT NULL");
+            e.HasIndex(x => new { x.OrganisationId, x.Id }).IncludeProperties(x => x.SizeBytes).HasFilter("organisation_id IS NOT NULL");
         });
 
         modelBuilder.Entity<RetentionRun>(e =>
         {
             e.ToTable("retention_runs");
             e.Property(x => x.Id).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<RetentionSetting>(e =>
+        {
+            // Read and written by RetentionWindow only.
+            e.ToTable("retention_settings");
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.ToTable(t => t.HasCheckConstraint("ck_retention_settings_one_row", "id = 1"));
         });
 
         modelBuilder.Entity<EventCount>(e =>

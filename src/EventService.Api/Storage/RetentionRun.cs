@@ -28,6 +28,12 @@ public sealed class RetentionRun
     /// <summary>Another instance held the purge lock, so this round did nothing.</summary>
     public bool Skipped { get; set; }
 
+    /// <summary>
+    /// Why this instance refused to purge (its configured period differs from the stored one, or its clock from the
+    /// database's by more than <c>Retention:MaxClockSkew</c>); null when it did not refuse.
+    /// </summary>
+    public string? PurgeBlocked { get; set; }
+
     /// <summary>Why the round failed; null when it succeeded.</summary>
     public string? Error { get; set; }
 }

@@ -12,7 +12,8 @@ public static partial class StorageExtensions
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
-            .Validate(o => o.QuarantineMaxRows >= 1, "Storage:QuarantineMaxRows must be positive.")
+            .Validate(o => o.QuarantineMaxRows >= 1 && o.QuarantineMaxRowsPerPoster >= 1 && o.QuarantineMaxBytesPerPoster >= 1,
+                "Storage:QuarantineMaxRows, QuarantineMaxRowsPerPoster and QuarantineMaxBytesPerPoster must be positive.")
             .Validate(o => o.GroupCommitMaxEvents >= 1 && o.DirectWriteMinEvents >= 1,
                 "Storage:GroupCommitMaxEvents and DirectWriteMinEvents must be positive.")
             .Validate(o => o.WriteQueueMaxEvents >= 1 && o.WriteQueueMaxBytes >= 1024 && o.WriteQueueMaxBytes <= int.MaxValue,
@@ -33,6 +34,7 @@ public static partial class StorageExtensions
             .Validate(o => o.Period >= TimeSpan.FromDays(1), "Retention:Period must be at least one day (1.00:00:00).")
             .ValidateOnStart();
         builder.Services.AddSingleton<RetentionWindow>();
+        builder.Services.AddSingleton<DatabaseClock>();
 
         // Resolved lazily so that configuration added by a test host is seen.
         builder.Services.AddSingleton(services =>
@@ -112,6 +114,8 @@ public static partial class StorageExtensions
             await db.Database.MigrateAsync(ct);
         }
 
+        // The stored retention period (seeded from configuration on the first start) before the partitions it decides.
+        await app.Services.GetRequiredService<RetentionWindow>().LoadAsync(ct);
         var created = await app.Services.GetRequiredService<EventPartitions>()
             .EnsureAsync(app.Services.GetRequiredService<TimeProvider>().GetUtcNow(), null, ct);
         LogReady(logger, created);

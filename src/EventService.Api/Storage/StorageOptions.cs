@@ -69,4 +69,13 @@ public sealed class StorageOptions
 
     /// <summary>Requests with at least this many events (valid and rejected) skip the group commit and write in a transaction of their own.</summary>
     public int DirectWriteMinEvents { get; set; } = 1000;
+
+    /// <summary>
+    /// Most quarantined items one poster (a producer credential, or an organisation posting with its own auth token)
+    /// keeps; its oldest beyond it are removed by its own writes, so a flood from one poster evicts only its own items.
+    /// </summary>
+    public int QuarantineMaxRowsPerPoster { get; set; } = 10_000;
+
+    /// <summary>Most bytes (payload and errors) of one poster's quarantined items; its oldest beyond it are removed by its own writes.</summary>
+    public long QuarantineMaxBytesPerPoster { get; set; } = 64L * 1024 * 1024;
 }

@@ -72,6 +72,7 @@ public sealed class AuthorizationMatrixTests(ApiFixture fixture, ITestOutputHelp
         new("DELETE", "api/v1/admin/producers/{id:long}", Access.Admin, ids => $"/api/v1/admin/producers/{ids.ProducerToRevoke}"),
         new("GET", "api/v1/admin/quarantine", Access.Admin, _ => "/api/v1/admin/quarantine"),
         new("GET", "api/v1/admin/retention", Access.Admin, _ => "/api/v1/admin/retention"),
+        new("PUT", "api/v1/admin/retention", Access.Admin, _ => "/api/v1/admin/retention", _ => """{"period":"30.00:00:00"}"""),
         new("GET", "health/live", Access.Anonymous, _ => "/health/live"),
         new("GET", "health/ready", Access.Anonymous, _ => "/health/ready"),
     ];

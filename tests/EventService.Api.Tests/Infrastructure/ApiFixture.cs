@@ -38,6 +38,11 @@ public sealed class ApiFixture : IAsyncLifetime
 
     private readonly TestClock clock = new(Start);
 
+    /// <summary>The database's clock as every host that keeps the default sees it: the test clock plus a skew a test may set.</summary>
+    public TestDatabaseClock DatabaseClock { get; }
+
+    public ApiFixture() => DatabaseClock = new TestDatabaseClock(clock);
+
     /// <summary>The host's clock for the running test; move it with Advance.</summary>
     public FakeTimeProvider Time => clock.Current;
 
@@ -57,8 +62,11 @@ public sealed class ApiFixture : IAsyncLifetime
         await factory.Services.GetRequiredService<RetentionJob>().FirstRound;
     }
 
-    /// <summary>A host over the same database with extra settings (e.g. smaller limits).</summary>
-    public WebApplicationFactory<Program> CreateFactory(IReadOnlyDictionary<string, string?>? settings = null) =>
+    /// <summary>
+    /// A host over the same database with extra settings (e.g. smaller limits). With
+    /// <paramref name="realDatabaseClock"/> it reads PostgreSQL's own clock instead of <see cref="DatabaseClock"/>.
+    /// </summary>
+    public WebApplicationFactory<Program> CreateFactory(IReadOnlyDictionary<string, string?>? settings = null, bool realDatabaseClock = false) =>
         root.WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Testing");
@@ -78,6 +86,11 @@ public sealed class ApiFixture : IAsyncLifetime
             {
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(clock);
+                if (!realDatabaseClock)
+                {
+                    services.RemoveAll<DatabaseClock>();
+                    services.AddSingleton<DatabaseClock>(DatabaseClock);
+                }
             });
             builder.ConfigureLogging(logging => logging.AddProvider(new TestOutputLoggerProvider()));
         });
@@ -89,6 +102,9 @@ public sealed class ApiFixture : IAsyncLifetime
         await connection.OpenAsync();
         respawner ??= await CreateRespawnerAsync(connection);
         await respawner.ResetAsync(connection);
+        DatabaseClock.Skew = TimeSpan.Zero;
+        // The stored retention period went with the reset: the shared host seeds it again from its configuration.
+        await Factory.Services.GetRequiredService<RetentionWindow>().LoadAsync(CancellationToken.None);
         await RestorePartitionsAsync(connection);
     }
 

@@ -5,8 +5,8 @@ using NpgsqlTypes;
 
 namespace EventService.Api.Storage.Events;
 
-/// <summary>A rejected item on its way to the quarantine.</summary>
-public sealed record QuarantineEntry(int ItemIndex, long? EventId, string ErrorsJson, string Payload, bool PayloadTruncated);
+/// <summary>A rejected item on its way to the quarantine; <paramref name="OrganisationId"/> is the organisation whose own auth token posted it (null for a producer's post).</summary>
+public sealed record QuarantineEntry(int ItemIndex, long? EventId, string ErrorsJson, string Payload, bool PayloadTruncated, long? OrganisationId);
 
 /// <summary>
 /// One request's share of a write: its validated events (no two with the same id and timestamp), its rejected
@@ -45,10 +45,10 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
 
     private const string InsertQuarantine =
         """
-        INSERT INTO quarantine (received_at, producer_id, item_index, event_id, errors, payload, payload_truncated)
-        SELECT u.received_at, u.producer_id, u.item_index, u.event_id, u.errors, u.payload, u.payload_truncated
-        FROM unnest(@received_at, @producer_id, @item_index, @event_id, @errors, @payload, @payload_truncated)
-             AS u(received_at, producer_id, item_index, event_id, errors, payload, payload_truncated)
+        INSERT INTO quarantine (received_at, producer_id, organisation_id, item_index, event_id, errors, payload, payload_truncated)
+        SELECT u.received_at, u.producer_id, u.organisation_id, u.item_index, u.event_id, u.errors, u.payload, u.payload_truncated
+        FROM unnest(@received_at, @producer_id, @organisation_id, @item_index, @event_id, @errors, @payload, @payload_truncated)
+             AS u(received_at, producer_id, organisation_id, item_index, event_id, errors, payload, payload_truncated)
         """;
 
     /// <summary>
@@ -154,10 +154,12 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
         if (rejected.Count > 0)
         {
             batch.BatchCommands.Add(QuarantineCommand(rejected));
-            // Every write that adds to the quarantine keeps it within its bound, so a flood of bad items cannot grow it.
-            var trim = new NpgsqlBatchCommand(QuarantineTrimmer.Sql);
-            trim.Parameters.Add(new NpgsqlParameter<int>("keep", options.Value.QuarantineMaxRows));
-            batch.BatchCommands.Add(trim);
+            // Every write that adds to the quarantine keeps its posters and the whole within their bounds, so a flood of
+            // bad items cannot grow it, and evicts only its own poster's oldest items.
+            foreach (var trim in QuarantineTrimmer.WriteCommands(rejected.Select(r => (r.Part.ProducerId, r.Entry.OrganisationId)), options.Value))
+            {
+                batch.BatchCommands.Add(trim);
+            }
         }
 
         // Prepared: the statements' texts never change, and PostgreSQL then parses and plans the insert (a CTE over one
@@ -220,6 +222,7 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = rejected.Select(r => r.Part.ReceivedAt).ToArray() });
         p.Add(new NpgsqlParameter<long?[]>("producer_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.Part.ProducerId).ToArray() });
+        p.Add(new NpgsqlParameter<long?[]>("organisation_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.Entry.OrganisationId).ToArray() });
         p.Add(new NpgsqlParameter<int[]>("item_index", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = rejected.Select(r => r.Entry.ItemIndex).ToArray() });
         p.Add(new NpgsqlParameter<long?[]>("event_id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = rejected.Select(r => r.Entry.EventId).ToArray() });
         p.Add(new NpgsqlParameter<string[]>("errors", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = rejected.Select(r => r.Entry.ErrorsJson).ToArray() });

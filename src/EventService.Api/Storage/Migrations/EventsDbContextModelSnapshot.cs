@@ -256,6 +256,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("item_index");
 
+                    b.Property<long?>("OrganisationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("organisation_id");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("text")
@@ -273,11 +277,29 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
 
+                    b.Property<int>("SizeBytes")
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("integer")
+                        .HasColumnName("size_bytes")
+                        .HasComputedColumnSql("octet_length(payload) + octet_length(errors::text)", true);
+
                     b.HasKey("Id")
                         .HasName("pk_quarantine");
 
                     b.HasIndex("ReceivedAt")
                         .HasDatabaseName("ix_quarantine_received_at");
+
+                    b.HasIndex("OrganisationId", "Id")
+                        .HasDatabaseName("ix_quarantine_organisation_id_id")
+                        .HasFilter("organisation_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("OrganisationId", "Id"), new[] { "SizeBytes" });
+
+                    b.HasIndex("ProducerId", "Id")
+                        .HasDatabaseName("ix_quarantine_producer_id_id")
+                        .HasFilter("producer_id IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("ProducerId", "Id"), new[] { "SizeBytes" });
 
                     b.ToTable("quarantine", (string)null);
                 });
@@ -308,6 +330,10 @@ namespace EventService.Api.Storage.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("partitions_dropped");
 
+                    b.Property<string>("PurgeBlocked")
+                        .HasColumnType("text")
+                        .HasColumnName("purge_blocked");
+
                     b.Property<long>("QuarantineDeleted")
                         .HasColumnType("bigint")
                         .HasColumnName("quarantine_deleted");
@@ -328,6 +354,29 @@ namespace EventService.Api.Storage.Migrations
                         .HasName("pk_retention_runs");
 
                     b.ToTable("retention_runs", (string)null);
+                });
+
+            modelBuilder.Entity("EventService.Api.Storage.RetentionSetting", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<TimeSpan>("Period")
+                        .HasColumnType("interval")
+                        .HasColumnName("period");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_retention_settings");
+
+                    b.ToTable("retention_settings", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_retention_settings_one_row", "id = 1");
+                        });
                 });
 
             modelBuilder.Entity("EventService.Api.Storage.StoredEvent", b =>
