@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using EventService.Api.Catalog;
 using EventService.Api.Infrastructure;
@@ -92,8 +93,11 @@ public sealed partial class IngestionService(
     private static QuarantineEntry ToQuarantine(
         int index, long? id, IReadOnlyDictionary<string, string[]> errors, JsonElement item, int maxChars, long? postingOrganisation)
     {
-        var payload = item.GetRawText();
-        var truncated = payload.Length > maxChars;
+        // Decodes only the bytes the kept text can come from (at most 3 per UTF-16 unit, 4 per pair), not a
+        // 10 MB item whole.
+        var raw = JsonMarshal.GetRawUtf8Value(item);
+        var payload = Encoding.UTF8.GetString(raw[..Math.Min(raw.Length, (maxChars * 3) + 3)]);
+        var truncated = payload.Length > maxChars || raw.Length > (maxChars * 3) + 3;
         if (truncated)
         {
             var cut = char.IsHighSurrogate(payload[maxChars - 1]) ? maxChars - 1 : maxChars;
