@@ -10,6 +10,6 @@ public static class IngestionExtensions
                 "Ingestion:MaxFutureSkew must lie between 00:00:00 and 1.00:00:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestionService>();
-        return builder;
+        return builder.AddIdempotency();
     }
 }
