@@ -52,6 +52,11 @@ public sealed class Idempotency(EventWriter writer, IOptions<IdempotencyOptions>
             ? "producer:" + id.ToString(CultureInfo.InvariantCulture)
             : "organisation:" + producer.Permissions.OrganisationId!.Value.ToString(CultureInfo.InvariantCulture);
         var keys = new List<RequestKey>(2);
+        if (producer.SigningKey is not null && headers[WebhookSignature.IdHeader].ToString() is { Length: > 0 } webhookId)
+        {
+            keys.Add(new RequestKey(scope, IdempotencyKeys.WebhookIdKind, webhookId, options.Value.WebhookIdLifetime));
+        }
+
         if (idempotencyKey is not null)
         {
             keys.Add(new RequestKey(scope, IdempotencyKeys.IdempotencyKeyKind, idempotencyKey, options.Value.KeyLifetime));

@@ -9,6 +9,12 @@ public sealed class IdempotencyOptions
     public TimeSpan KeyLifetime { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
+    /// How long a signed post's <c>webhook-id</c> and its first answer are kept: at least twice the signature's
+    /// 5-minute tolerance, the longest a captured post stays acceptable after it was first seen.
+    /// </summary>
+    public TimeSpan WebhookIdLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Largest answer kept for a key, in bytes. A keyed request whose answer would be larger writes nothing and answers
     /// 413. The 200 answer to 3000 accepted events is about 170 KB; to 3000 rejected ones with a short error each,
     /// about 300 KB.

@@ -36,7 +36,8 @@ public sealed class IngestionController(
     /// Retries: with an `Idempotency-Key` header (1 to 255 printable ASCII characters, unique per request of the
     /// credential) the first answer (2xx or 422) is committed with the events and kept for 24 hours; a request with the
     /// same key and the same body bytes writes nothing and gets that answer again (same status, `Location` and body)
-    /// with `Idempotent-Replayed: true`, also while the first is still being written (it waits).
+    /// with `Idempotent-Replayed: true`, also while the first is still being written (it waits). A signing producer's
+    /// `webhook-id` works the same way for 10 minutes, so a captured signed post cannot be stored twice.
     /// </remarks>
     /// <param name="idempotencyKey">Names the request for retries: the same key with the same body replays the first answer.</param>
     /// <param name="ct">Aborted when the client goes away.</param>
@@ -52,7 +53,7 @@ public sealed class IngestionController(
     /// its answer would exceed the 1 MB kept for a replay (nothing is written).</response>
     /// <response code="415">The content type is not application/json.</response>
     /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.
-    /// Or the `Idempotency-Key` came with another body before (type `idempotency-key-reused`; nothing is written).</response>
+    /// Or the `Idempotency-Key` (or `webhook-id`) came with another body before (type `idempotency-key-reused`; nothing is written).</response>
     [HttpPost]
     [Authorize(Policy = Policies.Ingest)]
     [ProducesResponseType<EventDocument>(StatusCodes.Status201Created)]
