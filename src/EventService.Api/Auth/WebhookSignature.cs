@@ -7,7 +7,9 @@ namespace EventService.Api.Auth;
 /// <summary>
 /// Standard Webhooks signatures (standardwebhooks.com): <c>webhook-signature</c> holds one or more space-separated
 /// <c>v1,&lt;base64 HMAC-SHA256&gt;</c> over <c>{webhook-id}.{webhook-timestamp}.{raw body}</c>; any one that
-/// matches passes, so a producer may sign with an old and a new secret while it rotates keys.
+/// matches passes, so a producer may sign with an old and a new secret while it rotates keys. A verified
+/// <c>webhook-id</c> also names the request for replays (Ingestion/Idempotency): a captured post sent again within
+/// the tolerance gets the first answer and writes nothing.
 /// </summary>
 public static class WebhookSignature
 {

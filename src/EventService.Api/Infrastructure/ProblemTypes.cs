@@ -18,6 +18,8 @@ public static class ProblemTypes
     public const string NotFound = Prefix + "not-found";
     public const string InvalidQuery = Prefix + "invalid-query";
     public const string InvalidFilter = Prefix + "invalid-filter";
+    public const string InvalidIdempotencyKey = Prefix + "invalid-idempotency-key";
+    public const string IdempotencyKeyReused = Prefix + "idempotency-key-reused";
     public const string RateLimited = Prefix + "rate-limited";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string WriteRefused = Prefix + "write-refused";

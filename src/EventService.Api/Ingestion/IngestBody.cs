@@ -41,6 +41,9 @@ public sealed class IngestBody : IDisposable
 
     public IReadOnlyList<JsonElement> Events { get; }
 
+    /// <summary>The body's bytes as received (and signed); empty when it holds no events.</summary>
+    public ReadOnlyMemory<byte> Bytes => body?.Memory ?? ReadOnlyMemory<byte>.Empty;
+
     /// <summary>An array was posted, answered item by item; otherwise one event object.</summary>
     public bool IsBatch { get; }
 

@@ -21,6 +21,7 @@ public sealed class IngestionController(
     IngestionService ingestion,
     EventSearch events,
     CatalogProvider catalog,
+    Idempotency idempotency,
     IOptions<IngestionOptions> options,
     IOptions<StorageOptions> storage,
     TimeProvider time) : ControllerBase
@@ -33,18 +34,28 @@ public sealed class IngestionController(
     /// numbers, missing or null sub-objects, unknown extra properties (kept). A 2xx means the events are committed.
     /// An event with the `id` and `timestamp` of a stored one is a duplicate and is not stored again; an event
     /// without `id` gets one. Rejected items are kept in the quarantine (`GET /api/v1/admin/quarantine`).
+    ///
+    /// Retries: with an `Idempotency-Key` header (1 to 255 printable ASCII characters, unique per request of the
+    /// credential) the first answer (2xx or 422) is committed with the events and kept for 24 hours; a request with the
+    /// same key and the same body bytes writes nothing and gets that answer again (same status, `Location` and body)
+    /// with `Idempotent-Replayed: true`, also while the first is still being written (it waits). A signing producer's
+    /// `webhook-id` works the same way for 10 minutes, so a captured signed post cannot be stored twice.
     /// </remarks>
+    /// <param name="idempotencyKey">Names the request for retries: the same key with the same body replays the first answer.</param>
     /// <param name="ct">Aborted when the client goes away.</param>
     /// <response code="201">A single event was stored; the body is the stored event.</response>
     /// <response code="200">An array was processed: counts and one result per item. (A single event that was a
     /// duplicate also answers 200, with the stored event as the body.)</response>
-    /// <response code="400">The body is not JSON, not an event object or array, or an empty array.</response>
+    /// <response code="400">The body is not JSON, not an event object or array, or an empty array; or the
+    /// `Idempotency-Key` is empty, longer than 255 characters, not printable ASCII or sent twice (type `invalid-idempotency-key`).</response>
     /// <response code="401">No valid producer token or organisation auth token; or, for a producer that signs its
     /// posts, a missing or wrong `webhook-signature` (type `invalid-signature`).</response>
     /// <response code="403">The credential may not post events (e.g. the admin key).</response>
-    /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events.</response>
+    /// <response code="413">The body exceeds 10 MB or the array holds more than 3000 events; or, for a request with a key,
+    /// its answer would exceed the 1 MB kept for a replay (nothing is written).</response>
     /// <response code="415">The content type is not application/json.</response>
-    /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.</response>
+    /// <response code="422">The single event, or every event of the array, was rejected; field errors keyed by JSON path.
+    /// Or the `Idempotency-Key` (or `webhook-id`) came with another body before (type `idempotency-key-reused`; nothing is written).</response>
     /// <response code="503">Nothing was written: the database is unreachable (`database-unavailable`), or the request
     /// was not taken by a writer within `Ingestion:RequestTimeout` or found the write queue full (`write-refused`).
     /// Retry after `Retry-After` seconds.</response>
@@ -59,18 +70,36 @@ public sealed class IngestionController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
-    public async Task<IActionResult> Post(CancellationToken ct)
+    public async Task<IActionResult> Post([FromHeader(Name = Idempotency.KeyHeader)] string? idempotencyKey, CancellationToken ct)
     {
         var producer = HttpContext.Features.GetRequiredFeature<Producer>();
+        // The parameter describes the header to Swagger; the binder splits a value at commas, so it is read as sent.
+        _ = idempotencyKey;
+        if (Idempotency.ReadKey(Request, out var key) is { } keyProblem)
+        {
+            return keyProblem;
+        }
+
         using var body = await IngestBody.ReadAsync(Request, producer.SigningKey, options.Value, time, ct);
         if (body.Problem is { } problem)
         {
             return problem;
         }
 
-        var results = await ingestion.IngestAsync(body.Events, producer.Permissions, producer.Id, ct);
-        return body.IsBatch ? AnswerBatch(results) : await AnswerOneAsync(results[0], ct);
+        var keys = idempotency.KeysOf(producer, key, Request.Headers);
+        if (keys.Count == 0)
+        {
+            var results = await ingestion.IngestAsync(body.Events, producer.Permissions, producer.Id, ct);
+            return await AnswerAsync(body.IsBatch, results, ct);
+        }
+
+        var keyed = idempotency.Begin(keys, body.Bytes.Span, ControllerContext, (results, token) => AnswerAsync(body.IsBatch, results, token));
+        await ingestion.IngestAsync(body.Events, producer.Permissions, producer.Id, keyed, ct);
+        return Idempotency.Answer(keyed.Outcome!, HttpContext);
     }
+
+    private async Task<IActionResult> AnswerAsync(bool isBatch, ItemResult[] results, CancellationToken ct) =>
+        isBatch ? AnswerBatch(results) : await AnswerOneAsync(results[0], ct);
 
     private async Task<IActionResult> AnswerOneAsync(ItemResult result, CancellationToken ct)
     {
@@ -81,13 +110,15 @@ public sealed class IngestionController(
                 return new JsonBytesResult(EventJson.Serialize(EventTable.View(result.Event!, result.Id!.Value), catalog.Current), StatusCodes.Status201Created);
             case ItemStatus.Duplicate:
                 // The body is the stored event; should it have gone meanwhile (retention), the one posted.
+                // REVIEW: for a keyed request this read takes a second pooled connection while its transaction holds one.
                 var posted = EventTable.View(result.Event!, result.Id!.Value);
                 EventView stored;
-                using (var bounded = new CancellationTokenSource(storage.Value.WriteCommandTimeout, time))
-                using (var either = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, ct))
+                using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    // Bounded like the write it follows, so that a frozen database cannot hold this answer longer.
-                    stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, either.Token) ?? posted;
+                    // Bounded like the write it follows (PostgreSQL's time, a real timer), so that a frozen database
+                    // cannot hold this answer longer.
+                    bounded.CancelAfter(storage.Value.WriteCommandTimeout);
+                    stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, bounded.Token) ?? posted;
                 }
 
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";

@@ -12,6 +12,6 @@ public static class IngestionExtensions
                 "Ingestion:RequestTimeout must lie between 00:00:01 and 00:10:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestionService>();
-        return builder;
+        return builder.AddIdempotency();
     }
 }

@@ -33,7 +33,13 @@ public sealed partial class IngestionService(
     RetentionWindow retention,
     ILogger<IngestionService> logger)
 {
-    public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct)
+    public async Task<ItemResult[]> IngestAsync(IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, CancellationToken ct) =>
+        (await IngestAsync(items, permissions, producerId, keyed: null, ct))!;
+
+    /// <param name="keyed">A request with an Idempotency-Key or a webhook-id: written on its own with its keys, its
+    /// answer built before COMMIT. Null is returned when nothing was written (a replay: see its outcome).</param>
+    public async Task<ItemResult[]?> IngestAsync(
+        IReadOnlyList<JsonElement> items, ProducerPermissions permissions, long? producerId, KeyedIngest? keyed, CancellationToken ct)
     {
         var options = ingestionOptions.Value;
         // By the injected clock, so that a test can move it; the client going away fires it too.
@@ -76,16 +82,30 @@ public sealed partial class IngestionService(
             }
         }
 
-        var written = await writer.WriteAsync(toWrite, rejected, producerId, now, bytes, deadline.Token, ct);
-        for (var k = 0; k < written.Length; k++)
+        ItemResult[] Complete(WriteOutcome[] written)
         {
-            var (id, inserted) = written[k];
-            var index = toWriteIndex[k];
-            results[index] = inserted
-                ? new ItemResult(index, id, ItemStatus.Accepted, null, toWrite[k])
-                : new ItemResult(index, id, ItemStatus.Duplicate, null, toWrite[k]);
+            for (var k = 0; k < written.Length; k++)
+            {
+                var (id, inserted) = written[k];
+                var index = toWriteIndex[k];
+                results[index] = inserted
+                    ? new ItemResult(index, id, ItemStatus.Accepted, null, toWrite[k])
+                    : new ItemResult(index, id, ItemStatus.Duplicate, null, toWrite[k]);
+            }
+
+            return results;
         }
 
+        var written = keyed is null
+            ? await writer.WriteAsync(toWrite, rejected, producerId, now, bytes, deadline.Token, ct)
+            : await writer.WriteAloneAsync(
+                toWrite.Count + rejected.Count, bytes, token => keyed.WriteAsync(new WritePart(toWrite, rejected, producerId, now), Complete, token), deadline.Token, ct);
+        if (written is null)
+        {
+            return null;
+        }
+
+        Complete(written);
         LogIngested(items.Count, written.Count(w => w.Inserted), rejected.Count, producerId);
         return results;
     }

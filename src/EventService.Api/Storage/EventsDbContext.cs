@@ -27,6 +27,8 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
 
     public DbSet<PartitionDrop> PartitionDrops => Set<PartitionDrop>();
 
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasSequence<long>(EventTable.IdSequence).StartsAt(EventTable.FirstAssignedId);
@@ -134,6 +136,14 @@ public sealed class EventsDbContext(DbContextOptions<EventsDbContext> options) :
             e.ToTable("event_partition_drops");
             e.HasKey(x => x.TableOid);
             e.Property(x => x.TableOid).ValueGeneratedNever();
+        });
+
+        modelBuilder.Entity<IdempotencyRecord>(e =>
+        {
+            // Claimed, answered and deleted by IdempotencyKeys; the key decides which of two concurrent requests writes.
+            e.ToTable(Storage.IdempotencyKeys.Name);
+            e.HasKey(x => new { x.Scope, x.Kind, x.KeyHash });
+            e.HasIndex(x => x.ExpiresAt);
         });
     }
 }

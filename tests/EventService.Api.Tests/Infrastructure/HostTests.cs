@@ -45,7 +45,7 @@ public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : Ap
         }
 
         var headers = post["parameters"]!.AsArray().Where(p => p!["in"]!.GetValue<string>() == "header").Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(["webhook-id", "webhook-timestamp", "webhook-signature"], headers);
+        Assert.Equal(["Idempotency-Key", "webhook-id", "webhook-timestamp", "webhook-signature"], headers);
         Assert.True(paths["/api/v1/event/type"]!["get"]!["responses"]!.AsObject().ContainsKey("429"));
     }
 

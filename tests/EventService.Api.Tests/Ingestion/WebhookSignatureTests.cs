@@ -20,9 +20,15 @@ public sealed class WebhookSignatureTests(ApiFixture fixture, ITestOutputHelper 
         return (Fixture.Client(body["token"]!.GetValue<string>()), body["signing_secret"]!.GetValue<string>());
     }
 
-    private static Task<HttpResponseMessage> PostSignedAsync(HttpClient client, string body, string? id, string? timestamp, string? signature)
+    private static Task<HttpResponseMessage> PostSignedAsync(
+        HttpClient client, string body, string? id, string? timestamp, string? signature, string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/event") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         if (id is not null)
         {
             request.Headers.Add("webhook-id", id);
@@ -224,6 +230,94 @@ public sealed class WebhookSignatureTests(ApiFixture fixture, ITestOutputHelper 
 
         await AssertProblemAsync(unsigned, HttpStatusCode.Unauthorized, ProblemTypes.InvalidSignature);
         Assert.Equal(1, await CountEventsAsync());
+    }
+
+    private async Task AssertFirstAnswerReplayedAsync(HttpResponseMessage first, HttpResponseMessage replay)
+    {
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(first.StatusCode, replay.StatusCode);
+        Assert.Equal(first.Headers.Location, replay.Headers.Location);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await replay.Content.ReadAsStringAsync());
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+    }
+
+    private Task<string> KeyRowsAsync() =>
+        Fixture.QueryScalarAsync<string>("SELECT coalesce(string_agg(kind || ':' || key || ':' || status, ' ' ORDER BY kind, key), '') FROM idempotency_keys");
+
+    [Fact]
+    public async Task A_replayed_signed_post_gets_the_first_answer_and_is_stored_once()
+    {
+        var (client, secret) = await SigningProducerAsync();
+        var body = ValidEvent(id: null).ToJsonString();
+        var now = Fixture.Time.GetUtcNow();
+        var signature = new StandardWebhook(secret).Sign("msg_replay", now, body);
+
+        var first = await PostSignedAsync(client, body, "msg_replay", Seconds(now), signature);
+        Fixture.Time.Advance(TimeSpan.FromMinutes(4));
+        var replay = await PostSignedAsync(client, body, "msg_replay", Seconds(now), signature);
+
+        await AssertFirstAnswerReplayedAsync(first, replay);
+        Assert.Equal(1, await CountEventsAsync());
+        Assert.Equal("webhook-id:msg_replay:201", await KeyRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_captured_signed_post_sent_again_with_an_idempotency_key_of_its_own_still_gets_the_first_answer()
+    {
+        // The signature does not cover Idempotency-Key: a replayer may add or change it, the webhook-id still holds.
+        var (client, secret) = await SigningProducerAsync();
+        var body = ValidEvent(id: null).ToJsonString();
+        var now = Fixture.Time.GetUtcNow();
+        var signature = new StandardWebhook(secret).Sign("msg_keyed", now, body);
+
+        var first = await PostSignedAsync(client, body, "msg_keyed", Seconds(now), signature, idempotencyKey: "sender-key");
+        var replay = await PostSignedAsync(client, body, "msg_keyed", Seconds(now), signature, idempotencyKey: "replayer-key");
+
+        await AssertFirstAnswerReplayedAsync(first, replay);
+        Assert.Equal(1, await CountEventsAsync());
+        Assert.Equal("idempotency-key:sender-key:201 webhook-id:msg_keyed:201", await KeyRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_webhook_id_resent_with_a_fresh_signature_is_replayed_for_ten_minutes_then_is_new()
+    {
+        var (client, secret) = await SigningProducerAsync();
+        var signer = new StandardWebhook(secret);
+        var body = ValidEvent(id: null).ToJsonString();
+        var seen = Fixture.Time.GetUtcNow();
+        var first = await PostSignedAsync(client, body, "msg_retry", Seconds(seen), signer.Sign("msg_retry", seen, body));
+
+        // A sender's retry: the same webhook-id, a new timestamp and signature.
+        Fixture.Time.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromSeconds(1));
+        var later = Fixture.Time.GetUtcNow();
+        var retry = await PostSignedAsync(client, body, "msg_retry", Seconds(later), signer.Sign("msg_retry", later, body));
+        Fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var after = Fixture.Time.GetUtcNow();
+        var anew = await PostSignedAsync(client, body, "msg_retry", Seconds(after), signer.Sign("msg_retry", after, body));
+
+        await AssertFirstAnswerReplayedAsync(first, retry);
+        Assert.Equal(HttpStatusCode.Created, anew.StatusCode);
+        Assert.False(anew.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(2, await CountEventsAsync());
+    }
+
+    [Fact]
+    public async Task The_same_webhook_id_signed_over_another_body_is_a_422_and_writes_nothing()
+    {
+        var (client, secret) = await SigningProducerAsync();
+        var signer = new StandardWebhook(secret);
+        var now = Fixture.Time.GetUtcNow();
+        var body = ValidEvent(id: null).ToJsonString();
+        var other = ValidEvent(id: 5).ToJsonString();
+        Assert.Equal(HttpStatusCode.Created, (await PostSignedAsync(client, body, "msg_same", Seconds(now), signer.Sign("msg_same", now, body))).StatusCode);
+
+        var response = await PostSignedAsync(client, other, "msg_same", Seconds(now), signer.Sign("msg_same", now, other));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity, ProblemTypes.IdempotencyKeyReused);
+        Assert.Contains("webhook-id", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, await CountEventsAsync());
+        Assert.Equal("webhook-id:msg_same:201", await KeyRowsAsync());
     }
 
     [Fact]

@@ -64,16 +64,33 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
     /// of the same call already holds is reported as a duplicate of it. Returns one outcome array per part, in
     /// order; throws when nothing was committed.
     /// </summary>
-    public async Task<WriteOutcome[][]> WriteAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
+    public Task<WriteOutcome[][]> WriteAsync(IReadOnlyList<WritePart> parts, CancellationToken ct) =>
+        BoundedAsync(token => WriteOnceAsync(parts, token), ct);
+
+    /// <summary>
+    /// Commits one request's part in an explicit transaction of its own, together with the request's keys: claims them
+    /// first (a concurrent request with one of them waits on its unique index until this one commits or rolls back),
+    /// writes, renders the answer from the outcomes with <paramref name="answer"/> and stores it in the keys, then
+    /// commits. The events and the keys that answer for them commit together or not at all, so a retry finds either
+    /// both or neither. When a key was answered before (or used for another body), or the answer is larger than
+    /// <paramref name="maxAnswerBytes"/>, nothing is written. Throws when nothing was committed.
+    /// </summary>
+    public Task<KeyedWrite> WriteKeyedAsync(
+        WritePart part, IReadOnlyList<RequestKey> keys, byte[] requestHash, int maxAnswerBytes,
+        Func<WriteOutcome[], CancellationToken, Task<StoredAnswer>> answer, CancellationToken ct) =>
+        BoundedAsync(token => WriteKeyedOnceAsync(part, keys, requestHash, maxAnswerBytes, answer, token), ct);
+
+    private async Task<T> BoundedAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)
     {
         // Storage:WriteCommandTimeout bounds the whole write (a first prepare on a new connection, which waits for
-        // the tables' locks, and a retry included), not just each statement: by PostgreSQL's time, a real timer.
+        // the tables' locks, a key's wait for a concurrent request with it, and a retry included), not just each
+        // statement: by PostgreSQL's time, a real timer.
         var limit = options.Value.WriteCommandTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(limit);
         try
         {
-            return await WriteRetryingAsync(parts, timeout.Token);
+            return await RetryingAsync(write, timeout.Token);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -81,27 +98,70 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
         }
     }
 
-    private async Task<WriteOutcome[][]> WriteRetryingAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
+    private async Task<T> RetryingAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)
     {
         try
         {
-            return await WriteOnceAsync(parts, ct);
+            return await write(ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected)
         {
             // Two batches renaming the same organisations in another order: nothing was committed, try once more.
-            return await WriteOnceAsync(parts, ct);
+            return await write(ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.TableName is "events")
         {
             // No partition for a timestamp inside the window: the daily maintenance has not run yet (a host
             // that slept, a clock that jumped). Create what is missing and try once more.
             await partitions.EnsureAsync(time.GetUtcNow(), null, ct);
-            return await WriteOnceAsync(parts, ct);
+            return await write(ct);
         }
     }
 
+    private async Task<KeyedWrite> WriteKeyedOnceAsync(
+        WritePart part, IReadOnlyList<RequestKey> keys, byte[] requestHash, int maxAnswerBytes,
+        Func<WriteOutcome[], CancellationToken, Task<StoredAnswer>> answer, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        // Disposed without a commit (an error, a cancelled request, nothing to write), it rolls back: the keys go with the events.
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await IdempotencyKeys.ClaimAsync(connection, keys, requestHash, time.GetUtcNow(), ct) is { } answered)
+        {
+            return answered;
+        }
+
+        var (outcomes, rows, rejected) = Plan([part]);
+        await ExecuteAsync(connection, outcomes, rows, rejected, ct);
+        var rendered = await answer(outcomes[0], ct);
+        if (rendered.Body.Length > maxAnswerBytes)
+        {
+            return new KeyedWrite.AnswerTooLarge(rendered.Body.Length, maxAnswerBytes);
+        }
+
+        await IdempotencyKeys.StoreAsync(connection, keys, rendered, ct);
+        await transaction.CommitAsync(ct);
+        return new KeyedWrite.Committed(rendered);
+    }
+
     private async Task<WriteOutcome[][]> WriteOnceAsync(IReadOnlyList<WritePart> parts, CancellationToken ct)
+    {
+        var (outcomes, rows, rejected) = Plan(parts);
+        if (rows.Count == 0 && rejected.Count == 0)
+        {
+            return outcomes;
+        }
+
+        // One round trip: a batch outside an explicit transaction runs as one implicit transaction that PostgreSQL
+        // commits at the batch's end (its single Sync), before it says ready; a failing statement rolls back all of
+        // it. The reader is consumed to that point before any outcome is returned, so nothing is reported
+        // written before it is durably committed.
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await ExecuteAsync(connection, outcomes, rows, rejected, ct);
+        return outcomes;
+    }
+
+    /// <summary>The rows to insert, in order, and the outcomes of the events that another part of the same call holds.</summary>
+    private static (WriteOutcome[][] Outcomes, List<Row> Rows, List<(WritePart Part, QuarantineEntry Entry)> Rejected) Plan(IReadOnlyList<WritePart> parts)
     {
         var outcomes = new WriteOutcome[parts.Count][];
         var rows = new List<Row>();
@@ -130,16 +190,18 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
             }
         }
 
+        return (outcomes, rows, rejected);
+    }
+
+    /// <summary>Inserts the rows and quarantine entries in one batch and fills in their outcomes.</summary>
+    private async Task ExecuteAsync(
+        NpgsqlConnection connection, WriteOutcome[][] outcomes, List<Row> rows, List<(WritePart Part, QuarantineEntry Entry)> rejected, CancellationToken ct)
+    {
         if (rows.Count == 0 && rejected.Count == 0)
         {
-            return outcomes;
+            return;
         }
 
-        // One round trip: a batch outside an explicit transaction runs as one implicit transaction that PostgreSQL
-        // commits at the batch's end (its single Sync), before it says ready; a failing statement rolls back all of
-        // it. The reader below is consumed to that point before any outcome is returned, so nothing is reported
-        // written before it is durably committed.
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var batch = new NpgsqlBatch(connection);
 
         if (rows.Count > 0)
@@ -178,8 +240,6 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
                 }
             }
         }
-
-        return outcomes;
     }
 
     private readonly record struct Row(ValidatedEvent Event, WritePart Part, int PartIndex, int EventIndex);

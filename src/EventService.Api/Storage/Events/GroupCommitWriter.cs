@@ -109,6 +109,16 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="write"/> on its own, not grouped (a request whose keys need a transaction of its own), once
+    /// the budgets admit it; <paramref name="deadline"/> and <paramref name="ct"/> as for <see cref="WriteAsync"/>.
+    /// </summary>
+    public async Task<T> WriteAloneAsync<T>(int items, long bytes, Func<CancellationToken, Task<T>> write, CancellationToken deadline, CancellationToken ct)
+    {
+        using var admitted = await AdmitAsync(Math.Max(1, items), bytes, deadline, ct);
+        return await write(ct);
+    }
+
     private async Task<Admission> AdmitAsync(int events, long bytes, CancellationToken deadline, CancellationToken ct)
     {
         var eventLease = await AcquireAsync(eventBudget, Math.Min(events, options.WriteQueueMaxEvents), deadline, ct);
