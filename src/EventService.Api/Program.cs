@@ -24,11 +24,12 @@ var app = builder.Build();
 
 app.UseApiConventions();
 app.UseApiDocs();
+app.UseAddressLimits(); // per remote address, before any credential costs a lookup
 app.UseCredentials();
 app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that refused ones count too
 app.UseAuthorization();
 app.MapControllers();
-app.MapHealth();
+app.MapHealth(); // short-circuits at routing: no credential, no limit
 
 await app.InitializeDatabaseAsync();
 await app.InitializeCatalogAsync();

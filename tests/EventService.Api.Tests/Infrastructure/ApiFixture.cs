@@ -69,6 +69,7 @@ public sealed class ApiFixture : IAsyncLifetime
             // The limiter runs in every test, but only the rate-limit tests (with their own small limits) reach it.
             builder.UseSetting("RateLimits:Ingest:PermitLimit", "10000000");
             builder.UseSetting("RateLimits:Read:PermitLimit", "10000000");
+            builder.UseSetting("RateLimits:PerAddress:PermitLimit", "10000000");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);

@@ -19,7 +19,8 @@ public sealed class ProblemResponsesFilter : IOperationFilter
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<EnableRateLimitingAttribute>().Any())
         {
             Add(operation, problem, "429", "This credential (or, without one, this address) made too many requests; retry after the " +
-                "Retry-After header's seconds. Limits per credential: RateLimits:Ingest for posting events, RateLimits:Read for the rest.");
+                "Retry-After header's seconds. Limits per credential: RateLimits:Ingest for posting events, RateLimits:Read for the rest; " +
+                "before any credential is read, RateLimits:PerAddress per remote address.");
         }
 
         Add(operation, problem, "431", "The request headers are larger than Hosting:MaxRequestHeadersBytes.");
