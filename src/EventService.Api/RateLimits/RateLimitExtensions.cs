@@ -5,6 +5,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using EventService.Api.Auth;
 using EventService.Api.Infrastructure;
+using EventService.Api.Ingestion;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,8 @@ namespace EventService.Api.RateLimits;
 
 /// <summary>
 /// ASP.NET Core's rate limiter, partitioned by credential so that one noisy producer or organisation uses up its
-/// own permits only; ingest and reads count separately. In front of authentication, a limit per remote address. Over a limit is a 429 problem with <c>Retry-After</c>.
+/// own permits only; ingest and reads count separately, and ingest also bounds the requests a credential has in
+/// flight. In front of authentication, a limit per remote address. Over a limit is a 429 problem with <c>Retry-After</c>.
 /// </summary>
 public static partial class RateLimitExtensions
 {
@@ -25,7 +27,7 @@ public static partial class RateLimitExtensions
         builder.Services.AddSingleton<AddressRateLimiter>();
         builder.Services.AddRateLimiter(options =>
         {
-            options.AddPolicy(RateLimitPolicies.Ingest, context => Partition(context, o => o.Ingest));
+            options.AddPolicy(RateLimitPolicies.Ingest, IngestPartition);
             options.AddPolicy(RateLimitPolicies.Read, context => Partition(context, o => o.Read));
             options.OnRejected = (rejected, _) => RejectAsync(rejected.HttpContext, rejected.Lease, "This credential");
         });
@@ -73,6 +75,22 @@ public static partial class RateLimitExtensions
         return options.Enabled
             ? RateLimitPartition.GetFixedWindowLimiter(key, _ => FixedWindow(pick(options)))
             : RateLimitPartition.GetNoLimiter(key);
+    }
+
+    /// <summary>The ingest rule's fixed window, chained with a bound on the posts (bodies included) one credential has in flight.</summary>
+    private static RateLimitPartition<string> IngestPartition(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        var key = PartitionKey(context);
+        if (!options.Enabled)
+        {
+            return RateLimitPartition.GetNoLimiter(key);
+        }
+
+        var concurrent = context.RequestServices.GetRequiredService<IOptions<IngestionOptions>>().Value.MaxConcurrentRequestsPerCredential;
+        return RateLimitPartition.Get(key, _ => RateLimiter.CreateChained(
+            new FixedWindowRateLimiter(FixedWindow(options.Ingest)),
+            new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = concurrent, QueueLimit = 0 })));
     }
 
     internal static FixedWindowRateLimiterOptions FixedWindow(RateLimitRule rule) => new()
@@ -133,6 +151,7 @@ public static partial class RateLimitExtensions
 
     private static async ValueTask RejectAsync(HttpContext context, RateLimitLease lease, string who)
     {
+        // A fixed window says when it opens again; a full concurrency bound frees up as soon as a request ends.
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 1;
@@ -140,7 +159,7 @@ public static partial class RateLimitExtensions
         LogRejected(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RateLimitExtensions)),
             PartitionKey(context), context.Request.Path);
         await Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, ProblemTypes.RateLimited, "Too Many Requests",
-            $"{who} has made too many requests; retry after {seconds} seconds.");
+            $"{who} has made too many requests, or has too many in flight; retry after {seconds} seconds.");
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rate limit reached by {Partition} on {Path}")]
