@@ -22,6 +22,7 @@ builder.AddApiDocs();
 
 var app = builder.Build();
 
+app.UseForwardedClients(); // Hosting:ForwardedHeaders, off by default
 app.UseApiConventions();
 app.UseApiDocs();
 app.UseAddressLimits(); // per remote address, before any credential costs a lookup
