@@ -24,8 +24,8 @@ var app = builder.Build();
 
 app.UseForwardedClients(); // Hosting:ForwardedHeaders, off by default
 app.UseApiConventions();
-app.UseApiDocs();
 app.UseAddressLimits(); // per remote address, before any credential costs a lookup
+app.UseApiDocs();
 app.UseCredentials();
 app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that refused ones count too
 app.UseAuthorization();
