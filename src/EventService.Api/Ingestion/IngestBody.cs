@@ -65,8 +65,11 @@ public sealed class IngestBody : IDisposable
         var (body, tooSlow) = await ReadBodyAsync(request, limits, time, ct);
         if (tooSlow)
         {
-            // The client may still be sending: close the connection rather than read on.
-            context.Response.Headers.Connection = "close";
+            // The client may still be sending: close the connection rather than read on (HTTP/2 resets the stream itself).
+            if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+            {
+                context.Response.Headers.Connection = "close";
+            }
             return Fail(context, StatusCodes.Status408RequestTimeout, ProblemTypes.RequestTimeout, "Request Timeout",
                 FormattableString.Invariant($"The body did not arrive in full within {limits.BodyReadTimeout.TotalSeconds:0.###} seconds; nothing was written."));
         }

@@ -74,6 +74,7 @@ public sealed class SlowBodyTests(ApiFixture fixture, ITestOutputHelper output) 
         var response = await post.WaitAsync(TimeSpan.FromSeconds(30));
         var problem = await AssertProblemAsync(response, HttpStatusCode.RequestTimeout, ProblemTypes.RequestTimeout);
         Assert.Contains("7 seconds", problem["detail"]!.GetValue<string>());
+        Assert.True(response.Headers.ConnectionClose, "the connection is kept open for a client still sending");
         Assert.Equal(0, await CountEventsAsync());
         Assert.Equal(0, await CountQuarantineAsync());
     }
