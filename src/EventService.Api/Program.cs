@@ -22,13 +22,15 @@ builder.AddApiDocs();
 
 var app = builder.Build();
 
+app.UseForwardedClients(); // Hosting:ForwardedHeaders, off by default
 app.UseApiConventions();
+app.UseAddressLimits(); // per remote address, before any credential costs a lookup
 app.UseApiDocs();
 app.UseCredentials();
 app.UseRateLimits(); // partitioned by the credential just read; before authorization, so that refused ones count too
 app.UseAuthorization();
 app.MapControllers();
-app.MapHealth();
+app.MapHealth(); // short-circuits at routing: no credential, no limit
 
 await app.InitializeDatabaseAsync();
 await app.InitializeCatalogAsync();

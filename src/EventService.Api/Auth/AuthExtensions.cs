@@ -25,6 +25,10 @@ public static class AuthExtensions
             .Validate(o => string.IsNullOrEmpty(o.SigningKey) || o.SigningKey.Length >= 32, "Jwt:SigningKey must be at least 32 characters long.")
             .Validate(o => o.Lifetime >= TimeSpan.FromMinutes(1), "Jwt:Lifetime must be at least a minute.")
             .ValidateOnStart();
+        builder.Services.AddOptions<CredentialCacheOptions>().BindConfiguration(CredentialCacheOptions.Section)
+            .Validate(o => o.CredentialCacheLifetime >= TimeSpan.Zero && o.CredentialCacheLifetime <= TimeSpan.FromMinutes(10),
+                "Auth:CredentialCacheLifetime must lie between 00:00:00 and 00:10:00.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<AuthTokens>();
         builder.Services.AddSingleton<CredentialLookupCache>();
         builder.Services.AddHostedService<RevocationListener>();

@@ -13,6 +13,9 @@ namespace EventService.Api.Auth;
 [Tags("Authentication")]
 public sealed class AuthenticateController(EventsDbContext db, AuthTokens tokens) : ControllerBase
 {
+    /// <summary>Largest body of <c>/api/v1/authenticate</c>: an application token is at most 1024 characters.</summary>
+    public const int MaxBodyBytes = 4096;
+
     /// <summary>Exchanges an application token for an auth token (a JWT) to send as <c>Authorization: Bearer</c>.</summary>
     /// <remarks>
     /// The auth token carries the organisation and lives 240 minutes by default; clients authenticate again on a 401.
@@ -21,11 +24,14 @@ public sealed class AuthenticateController(EventsDbContext db, AuthTokens tokens
     /// <response code="200">The auth token.</response>
     /// <response code="400">The body is not <c>{"application_token": "..."}</c>.</response>
     /// <response code="401">The application token is unknown or revoked.</response>
+    /// <response code="413">The body is larger than 4 KB.</response>
     [HttpPost("api/v1/authenticate")]
     [AllowAnonymous]
+    [RequestSizeLimit(MaxBodyBytes)] // anonymous: never buffer a large body to find the token in it
     [ProducesResponseType<AuthenticateResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     public async Task<IActionResult> Authenticate(AuthenticateRequest request, CancellationToken ct)
     {
         var hash = Tokens.Hash(request.ApplicationToken!);

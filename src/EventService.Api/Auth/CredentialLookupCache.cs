@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Auth;
 
@@ -9,19 +10,24 @@ public sealed record ProducerIdentity(long Id, string Name, Producer Producer);
 /// Remembers valid credentials so that a request need not ask PostgreSQL who it is (a third of the CPU of a
 /// one-event request, and one statement more per event). Revocation still works at once on every instance: a
 /// revoke sends <c>NOTIFY</c> on <see cref="Channel"/>, and the cache is used only while this instance listens
-/// (<see cref="RevocationListener"/>); without a listener it is emptied and bypassed.
+/// (<see cref="RevocationListener"/>); without a listener it is emptied and bypassed. An entry lives at most
+/// <see cref="CredentialCacheOptions.CredentialCacheLifetime"/> by the injected clock, the bound on a revocation
+/// no instance heard (one made by hand in SQL, a lost notification).
 /// </summary>
-public sealed class CredentialLookupCache(TimeProvider time)
+public sealed class CredentialLookupCache(TimeProvider time, IOptions<CredentialCacheOptions> options)
 {
     public const string Channel = "eventservice_revocations";
 
     /// <summary>How long an entry may live even with no revocation heard (a bound on any missed notification).</summary>
-    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
+    public TimeSpan Lifetime => options.Value.CredentialCacheLifetime;
 
     private readonly ConcurrentDictionary<string, (ProducerIdentity Producer, DateTimeOffset Until)> producers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(long TokenId, long OrganisationId), DateTimeOffset> applicationTokens = new();
     private long epoch;
     private volatile bool listening;
+
+    /// <summary>Whether revocations are heard, and so whether anything is cached.</summary>
+    public bool IsListening => listening;
 
     /// <summary>Changes with every revocation heard: a lookup that began before one must not be cached after it.</summary>
     public long Epoch => Interlocked.Read(ref epoch);
@@ -42,7 +48,14 @@ public sealed class CredentialLookupCache(TimeProvider time)
     {
         if (listening && lookupEpoch == Epoch)
         {
-            producers[Convert.ToBase64String(tokenHash)] = (producer, time.GetUtcNow() + Lifetime);
+            var key = Convert.ToBase64String(tokenHash);
+            var entry = (producer, time.GetUtcNow() + Lifetime);
+            producers[key] = entry;
+            // A revocation heard between the check and the write may have missed this entry: take it out again.
+            if (!listening || lookupEpoch != Epoch)
+            {
+                producers.TryRemove(KeyValuePair.Create(key, entry));
+            }
         }
     }
 
@@ -53,7 +66,12 @@ public sealed class CredentialLookupCache(TimeProvider time)
     {
         if (listening && lookupEpoch == Epoch)
         {
-            applicationTokens[(tokenId, organisationId)] = time.GetUtcNow() + Lifetime;
+            var until = time.GetUtcNow() + Lifetime;
+            applicationTokens[(tokenId, organisationId)] = until;
+            if (!listening || lookupEpoch != Epoch)
+            {
+                applicationTokens.TryRemove(KeyValuePair.Create((tokenId, organisationId), until));
+            }
         }
     }
 
@@ -100,12 +118,10 @@ public sealed class CredentialLookupCache(TimeProvider time)
     /// <summary>Whether revocations are heard; when not, nothing is cached (and what was is dropped).</summary>
     public void SetListening(bool on)
     {
-        listening = on;
+        // The epoch moves first: a lookup that began while nothing was heard must not be cached once listening.
         Interlocked.Increment(ref epoch);
-        if (!on)
-        {
-            Clear();
-        }
+        Clear();
+        listening = on;
     }
 
     private void Clear()

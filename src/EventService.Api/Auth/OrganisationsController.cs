@@ -98,8 +98,7 @@ public sealed class OrganisationsController(EventsDbContext db, TimeProvider tim
         }
 
         token.RevokedAt ??= time.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        await Revocations.PublishAsync(db, cache, CredentialLookupCache.ApplicationTokenRevoked(id), ct);
+        await Revocations.SaveAsync(db, cache, CredentialLookupCache.ApplicationTokenRevoked(id), ct);
         return NoContent();
     }
 }

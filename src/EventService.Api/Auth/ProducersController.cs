@@ -78,8 +78,7 @@ public sealed class ProducersController(EventsDbContext db, TimeProvider time, C
         }
 
         producer.RevokedAt ??= time.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        await Revocations.PublishAsync(db, cache, CredentialLookupCache.ProducerRevoked(id), ct);
+        await Revocations.SaveAsync(db, cache, CredentialLookupCache.ProducerRevoked(id), ct);
         return NoContent();
     }
 }

@@ -6,12 +6,18 @@ namespace EventService.Api.Auth;
 public static class Revocations
 {
     /// <summary>
-    /// After a revocation is committed: forget it here at once, and tell every instance (including this one's
-    /// listener) through PostgreSQL's NOTIFY.
+    /// Saves a revocation and tells every instance (including this one's listener) through PostgreSQL's NOTIFY in the
+    /// same transaction, so that no revocation is committed without its notification; then forgets it here at once.
     /// </summary>
-    public static async Task PublishAsync(EventsDbContext db, CredentialLookupCache cache, string payload, CancellationToken ct)
+    public static async Task SaveAsync(EventsDbContext db, CredentialLookupCache cache, string payload, CancellationToken ct)
     {
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({CredentialLookupCache.Channel}, {payload})", ct);
+            await transaction.CommitAsync(ct);
+        }
+
         cache.Revoked(payload);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({CredentialLookupCache.Channel}, {payload})", ct);
     }
 }

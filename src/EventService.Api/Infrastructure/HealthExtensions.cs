@@ -1,6 +1,7 @@
 using EventService.Api.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Infrastructure;
 
@@ -10,28 +11,83 @@ public static class HealthExtensions
 
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks()
-            .AddDbContextCheck<EventsDbContext>("database", tags: [Ready])
-            .AddCheck<MigrationsHealthCheck>("migrations", tags: [Ready]);
+        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section)
+            .Validate(o => o.ReadyCacheDuration >= TimeSpan.Zero && o.ReadyCacheDuration <= TimeSpan.FromMinutes(1),
+                "Health:ReadyCacheDuration must lie between 00:00:00 and 00:01:00.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ReadinessCheck>();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: [Ready]);
         return builder;
     }
 
-    /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the database answers and is migrated.</summary>
+    /// <summary>
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the database answers and is migrated. Both
+    /// short-circuit at routing: no credential is read (so no lookup in the database), no limit applies.
+    /// </summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(Ready) }).AllowAnonymous();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous().ShortCircuit();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(Ready) }).AllowAnonymous().ShortCircuit();
         return app;
     }
 }
 
-public sealed class MigrationsHealthCheck(EventsDbContext db) : IHealthCheck
+public sealed class HealthOptions
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    public const string Section = "Health";
+
+    /// <summary>
+    /// How long a readiness answer is reused: however many calls arrive, the database is checked at most once per
+    /// this period (and concurrent calls share one check). Zero checks on every call.
+    /// </summary>
+    public TimeSpan ReadyCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The database answers and every migration is applied; the result is kept for <see cref="HealthOptions.ReadyCacheDuration"/>
+/// by the injected clock, so that a flood of <c>/health/ready</c> costs PostgreSQL one check per period.
+/// </summary>
+public sealed class ReadinessCheck(IServiceScopeFactory scopes, TimeProvider time, IOptions<HealthOptions> options) : IHealthCheck
+{
+    private readonly Lock gate = new();
+    private Task<HealthCheckResult>? last;
+    private long checkedAt;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
-        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-        return pending.Count == 0
-            ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy($"{pending.Count} migrations are not applied.");
+        lock (gate)
+        {
+            if (last is null || (last.IsCompleted && Expired(time.GetElapsedTime(Volatile.Read(ref checkedAt)))))
+            {
+                // Not the caller's token: the check is shared by every caller that comes while it runs.
+                last = Task.Run(CheckAsync, CancellationToken.None);
+            }
+
+            return last.WaitAsync(ct);
+        }
+    }
+
+    // A clock set back (tests start every test at the same instant) makes the age negative: check again.
+    private bool Expired(TimeSpan age) => age < TimeSpan.Zero || age >= options.Value.ReadyCacheDuration;
+
+    private async Task<HealthCheckResult> CheckAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<EventsDbContext>();
+            var pending = (await db.Database.GetPendingMigrationsAsync(CancellationToken.None)).Count();
+            return pending == 0
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"{pending} migrations are not applied.");
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("The database does not answer.", ex);
+        }
+        finally
+        {
+            Volatile.Write(ref checkedAt, time.GetTimestamp());
+        }
     }
 }

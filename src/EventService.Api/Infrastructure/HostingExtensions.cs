@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc;
@@ -84,6 +86,40 @@ public static class HostingExtensions
         app.UseStatusCodePages();
         app.UseHeaderLimits();
         app.UseCors();
+        return app;
+    }
+
+    /// <summary>
+    /// Behind a reverse proxy, with <c>Hosting:ForwardedHeaders:Enabled</c>: the client's address from
+    /// <c>X-Forwarded-For</c> when the request comes from a known proxy (loopback, <c>KnownProxies</c>,
+    /// <c>KnownNetworks</c>), so that the per-address limits see clients rather than the proxy. Off by default:
+    /// without a proxy in front, the header is the client's to forge.
+    /// </summary>
+    public static WebApplication UseForwardedClients(this WebApplication app)
+    {
+        var section = app.Configuration.GetSection("Hosting:ForwardedHeaders");
+        if (!section.GetValue("Enabled", false))
+        {
+            return app;
+        }
+
+        // The rightmost address only (ForwardLimit 1): the one the known proxy itself saw.
+        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+        foreach (var proxy in section.GetSection("KnownProxies").Get<string[]>() ?? [])
+        {
+            options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new InvalidOperationException($"Hosting:ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address."));
+        }
+
+        foreach (var network in section.GetSection("KnownNetworks").Get<string[]>() ?? [])
+        {
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var parsed)
+                ? parsed
+                : throw new InvalidOperationException($"Hosting:ForwardedHeaders:KnownNetworks: '{network}' is not a network such as 10.0.0.0/8."));
+        }
+
+        app.UseForwardedHeaders(options);
         return app;
     }
 

@@ -10,6 +10,7 @@ public static class ProblemTypes
     public const string MalformedJson = Prefix + "malformed-json";
     public const string InvalidBody = Prefix + "invalid-body";
     public const string PayloadTooLarge = Prefix + "payload-too-large";
+    public const string RequestTimeout = Prefix + "request-timeout";
     public const string HeadersTooLarge = Prefix + "headers-too-large";
     public const string UnsupportedMediaType = Prefix + "unsupported-media-type";
     public const string Unauthorized = Prefix + "unauthorized";

@@ -3,6 +3,8 @@ using System.Text.Unicode;
 using EventService.Api.Auth;
 using EventService.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using MinDataRate = Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
@@ -63,7 +65,18 @@ public sealed class IngestBody : IDisposable
             sizeFeature.MaxRequestBodySize = limits.MaxBodyBytes;
         }
 
-        var body = await RequestBody.ReadAsync(request, limits.MaxBodyBytes, ct);
+        var (body, tooSlow) = await ReadBodyAsync(request, limits, time, ct);
+        if (tooSlow)
+        {
+            // The client may still be sending: close the connection rather than read on (HTTP/2 resets the stream itself).
+            if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+            {
+                context.Response.Headers.Connection = "close";
+            }
+            return Fail(context, StatusCodes.Status408RequestTimeout, ProblemTypes.RequestTimeout, "Request Timeout",
+                FormattableString.Invariant($"The body did not arrive in full within {limits.BodyReadTimeout.TotalSeconds:0.###} seconds; nothing was written."));
+        }
+
         if (body is null)
         {
             return Fail(context, StatusCodes.Status413PayloadTooLarge, ProblemTypes.PayloadTooLarge, "Payload Too Large",
@@ -84,6 +97,36 @@ public sealed class IngestBody : IDisposable
         {
             body.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The body, under a minimum data rate (HTTP/1.x) and a deadline by the injected clock; no body when it is too
+    /// large or came too slowly.
+    /// </summary>
+    private static async Task<(RequestBody? Body, bool TooSlow)> ReadBodyAsync(HttpRequest request, IngestionOptions limits, TimeProvider time, CancellationToken ct)
+    {
+        var context = request.HttpContext;
+        if (limits.MinBodyDataRate > 0 && (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
+            && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = new MinDataRate(limits.MinBodyDataRate, limits.MinBodyDataRateGracePeriod);
+        }
+
+        using var deadline = new CancellationTokenSource(limits.BodyReadTimeout, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        try
+        {
+            return (await RequestBody.ReadAsync(request, limits.MaxBodyBytes, either.Token), false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            return (null, true);
+        }
+        catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Kestrel's minimum data rate.
+            return (null, true);
         }
     }
 

@@ -46,4 +46,28 @@ public sealed class IngestionOptions
     /// <summary>Longest payload text kept for a quarantined item; the rest is cut off.</summary>
     [Range(256, 10 * 1024 * 1024)]
     public int MaxQuarantinePayloadChars { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Most <c>POST /api/v1/event</c> requests one credential (a producer, or an organisation's auth tokens together)
+    /// has in flight at once, body reading included; one more is a 429. Off with <c>RateLimits:Enabled=false</c>.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentRequestsPerCredential { get; set; } = 32;
+
+    /// <summary>
+    /// Slowest a <c>POST /api/v1/event</c> body may arrive over HTTP/1.x, in bytes per second averaged from its start
+    /// (Kestrel's minimum request body data rate, set for this endpoint only); slower, and Kestrel ends the request
+    /// with a 408. Zero leaves Kestrel's own (240 bytes per second). HTTP/2 bodies have only <see cref="BodyReadTimeout"/>.
+    /// </summary>
+    [Range(0, 1024 * 1024 * 1024)]
+    public int MinBodyDataRate { get; set; } = 8 * 1024;
+
+    /// <summary>How long a body may arrive slower than <see cref="MinBodyDataRate"/> before the rate counts; more than a second.</summary>
+    public TimeSpan MinBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest a <c>POST /api/v1/event</c> body may take to arrive in full, from when the endpoint starts reading it;
+    /// a body not complete by then is a 408 problem and nothing is written.
+    /// </summary>
+    public TimeSpan BodyReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

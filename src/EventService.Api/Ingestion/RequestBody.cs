@@ -5,6 +5,12 @@ namespace EventService.Api.Ingestion;
 /// <summary>A request body read into a pooled buffer; dispose to return the buffer.</summary>
 public sealed class RequestBody : IDisposable
 {
+    /// <summary>
+    /// The buffer a read starts with, whatever <c>Content-Length</c> declares: it doubles only as bytes arrive, so a
+    /// client that declares 10 MB and trickles holds this much, not 16 MB.
+    /// </summary>
+    public const int InitialBytes = 16 * 1024;
+
     private byte[]? buffer;
 
     private RequestBody(byte[] buffer, int length)
@@ -25,8 +31,9 @@ public sealed class RequestBody : IDisposable
             return null;
         }
 
-        var capacity = (int)Math.Min(request.ContentLength ?? 16 * 1024, maxBytes + 1);
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1024));
+        // One byte more than the limit, so that a body of exactly maxBytes is told from a longer one.
+        var most = (int)Math.Min(maxBytes + 1, Array.MaxLength);
+        var rented = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength + 1 ?? InitialBytes, Math.Min(InitialBytes, most)));
         var length = 0;
         try
         {
@@ -34,13 +41,13 @@ public sealed class RequestBody : IDisposable
             {
                 if (length == rented.Length)
                 {
-                    if (length > maxBytes)
+                    if (length >= most)
                     {
                         ArrayPool<byte>.Shared.Return(rented);
                         return null;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)rented.Length * 2, maxBytes + 1));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)rented.Length * 2, most));
                     rented.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(rented);
                     rented = larger;

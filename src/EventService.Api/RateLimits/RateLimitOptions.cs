@@ -17,6 +17,13 @@ public sealed class RateLimitOptions
 
     /// <summary>Every other <c>/api/v1</c> endpoint (reads, authenticate, admin), per credential likewise.</summary>
     public RateLimitRule Read { get; set; } = new() { PermitLimit = 100, Window = TimeSpan.FromSeconds(1) };
+
+    /// <summary>
+    /// Every request but the health checks, per remote address (an IPv6 address by its /64), counted before any
+    /// credential is read: a flood of made-up tokens stops here, before it costs a database lookup. Generous, since
+    /// many clients can share one address (NAT, or a reverse proxy without <c>Hosting:ForwardedHeaders</c>).
+    /// </summary>
+    public RateLimitRule PerAddress { get; set; } = new() { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) };
 }
 
 public sealed class RateLimitRule

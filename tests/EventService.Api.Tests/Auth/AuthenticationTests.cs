@@ -1,6 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -50,6 +52,47 @@ public sealed class AuthenticationTests(ApiFixture fixture, ITestOutputHelper ou
         using var anonymous = Fixture.Client();
 
         await AssertProblemAsync(await PostJsonAsync(anonymous, body, "/api/v1/authenticate"), HttpStatusCode.BadRequest);
+    }
+
+    // TestServer has no request body size limit (it ignores [RequestSizeLimit]): these run on Kestrel, as in production.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_authenticate_body_over_4_KB_is_a_413_problem_from_kestrel(bool withContentLength)
+    {
+        var (_, secret) = await CreateApplicationTokenAsync(4711);
+        await using var kestrel = Fixture.CreateFactory(new Dictionary<string, string?> { ["Retention:Enabled"] = "false" });
+        kestrel.UseKestrel(0);
+        using var anonymous = kestrel.CreateClient();
+        var json = Encoding.UTF8.GetBytes($$"""{"application_token":"{{secret}}"}""" + new string(' ', 4097));
+        // Without a Content-Length the body is sent chunked, and Kestrel counts it as it arrives.
+        HttpContent content = withContentLength ? new ByteArrayContent(json) : new StreamContent(new UnknownLengthStream(json));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await anonymous.PostAsync("/api/v1/authenticate", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "urn:eventservice:problem:payload-too-large");
+    }
+
+    [Fact]
+    public async Task An_authenticate_body_of_4_KB_is_read_on_kestrel()
+    {
+        var (_, secret) = await CreateApplicationTokenAsync(4711);
+        await using var kestrel = Fixture.CreateFactory(new Dictionary<string, string?> { ["Retention:Enabled"] = "false" });
+        kestrel.UseKestrel(0);
+        using var anonymous = kestrel.CreateClient();
+        var token = $$"""{"application_token":"{{secret}}"}""";
+        var json = token + new string(' ', 4096 - token.Length);
+
+        var response = await PostJsonAsync(anonymous, json, "/api/v1/authenticate");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>A stream that does not say its length, so that HttpClient sends it chunked.</summary>
+    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]

@@ -74,9 +74,12 @@ public sealed class ApiFixture : IAsyncLifetime
             builder.UseSetting("Admin:ApiKey", AdminKey);
             builder.UseSetting("Jwt:SigningKey", JwtSigningKey);
             builder.UseSetting("Retention:LockTimeout", "00:00:00.300"); // keeps the lock-timeout test quick
-            // The limiter runs in every test, but only the rate-limit tests (with their own small limits) reach it.
+            // The limiter runs in every test, but only the rate-limit tests (with their own small limits) reach it;
+            // likewise the bound on a credential's posts in flight (the group-commit tests post 40 at once).
             builder.UseSetting("RateLimits:Ingest:PermitLimit", "10000000");
             builder.UseSetting("RateLimits:Read:PermitLimit", "10000000");
+            builder.UseSetting("RateLimits:PerAddress:PermitLimit", "10000000");
+            builder.UseSetting("Ingestion:MaxConcurrentRequestsPerCredential", "100000");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);

@@ -39,7 +39,7 @@ public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : Ap
         Assert.Equal(8, examples["batch"]!["value"]!.AsArray().Count);
         Assert.Equal(351732524384257, post["responses"]!["201"]!["content"]!["application/json"]!["example"]!["id"]!.GetValue<long>());
         Assert.Equal(8, post["responses"]!["200"]!["content"]!["application/json"]!["example"]!["accepted"]!.GetValue<int>());
-        foreach (var status in new[] { "200", "201", "400", "401", "413", "415", "422", "429", "431", "500", "503" })
+        foreach (var status in new[] { "200", "201", "400", "401", "408", "413", "415", "422", "429", "431", "500", "503" })
         {
             Assert.True(post["responses"]!.AsObject().ContainsKey(status), $"POST /api/v1/event does not document {status}");
         }
@@ -47,6 +47,7 @@ public sealed class HostTests(ApiFixture fixture, ITestOutputHelper output) : Ap
         var headers = post["parameters"]!.AsArray().Where(p => p!["in"]!.GetValue<string>() == "header").Select(p => p!["name"]!.GetValue<string>());
         Assert.Equal(["Idempotency-Key", "webhook-id", "webhook-timestamp", "webhook-signature"], headers);
         Assert.True(paths["/api/v1/event/type"]!["get"]!["responses"]!.AsObject().ContainsKey("429"));
+        Assert.True(paths["/api/v1/authenticate"]!["post"]!["responses"]!.AsObject().ContainsKey("413"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using EventService.Api.Infrastructure;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -117,6 +118,38 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Past_the_per_address_limit_made_up_tokens_get_a_429_before_any_lookup_in_the_database()
+    {
+        await using var db = await ProxiedDatabase.StartAsync(Fixture, new Dictionary<string, string?>
+        {
+            ["RateLimits:PerAddress:PermitLimit"] = Limit.ToString(),
+            ["RateLimits:PerAddress:Window"] = "01:00:00",
+        });
+        for (var i = 0; i < Limit; i++)
+        {
+            using var guesser = ApiFixture.Client(db.Factory, "esp_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+            await AssertProblemAsync(await guesser.GetAsync("/api/v1/event/type"), HttpStatusCode.Unauthorized, ProblemTypes.Unauthorized);
+        }
+
+        // A lookup would now fail with a 503: a 429 shows that none is tried.
+        db.Proxy.Cut();
+
+        for (var i = 0; i < Limit; i++)
+        {
+            using var guesser = ApiFixture.Client(db.Factory, "esp_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+            var response = await PostJsonAsync(guesser, ValidEvent(id: 1 + i));
+            var problem = await AssertProblemAsync(response, HttpStatusCode.TooManyRequests, ProblemTypes.RateLimited);
+            Assert.InRange(int.Parse(Assert.Single(response.Headers.GetValues("Retry-After"))), 1, 3600);
+            Assert.StartsWith("This address", problem["detail"]!.GetValue<string>());
+        }
+
+        // The budget is the address's, whatever credential it sends; the health checks stay outside it.
+        using var admin = ApiFixture.Client(db.Factory, Fixture.AdminKey);
+        await AssertProblemAsync(await admin.GetAsync("/api/v1/admin/producers"), HttpStatusCode.TooManyRequests, ProblemTypes.RateLimited);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_credential_the_endpoint_refuses_uses_up_its_own_permits_and_not_another_credentials()
     {
         using var admin = ApiFixture.Client(limited, Fixture.AdminKey);
@@ -152,6 +185,7 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
     [InlineData("RateLimits:Ingest:PermitLimit", "0")]
     [InlineData("RateLimits:Read:Window", "00:00:00")]
     [InlineData("RateLimits:Read:Window", "2.00:00:00")]
+    [InlineData("RateLimits:PerAddress:PermitLimit", "0")]
     public void Invalid_limits_stop_the_service_at_startup(string key, string value)
     {
         using var invalid = Fixture.CreateFactory(new Dictionary<string, string?> { [key] = value });

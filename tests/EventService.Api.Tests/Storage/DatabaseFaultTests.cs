@@ -58,6 +58,7 @@ public sealed class DatabaseFaultTests(ApiFixture fixture, ITestOutputHelper out
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/admin/producers")).StatusCode);
 
         proxy.Cut();
+        Fixture.Time.Advance(TimeSpan.FromSeconds(1)); // past Health:ReadyCacheDuration: readiness is checked again
 
         var (ready, readyTook) = await TimedAsync(() => anonymous.GetAsync("/health/ready"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
@@ -76,6 +77,7 @@ public sealed class DatabaseFaultTests(ApiFixture fixture, ITestOutputHelper out
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "ready did not come back");
             await Task.Delay(100);
+            Fixture.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
         Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, ValidEvent())).StatusCode);

@@ -19,7 +19,9 @@ public sealed class ProblemResponsesFilter : IOperationFilter
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<EnableRateLimitingAttribute>().Any())
         {
             Add(operation, problem, "429", "This credential (or, without one, this address) made too many requests; retry after the " +
-                "Retry-After header's seconds. Limits per credential: RateLimits:Ingest for posting events, RateLimits:Read for the rest.");
+                "Retry-After header's seconds. Limits per credential: RateLimits:Ingest for posting events, RateLimits:Read for the rest; " +
+                "before any credential is read, RateLimits:PerAddress per remote address. Posting events is also bounded to " +
+                "Ingestion:MaxConcurrentRequestsPerCredential requests in flight per credential.");
         }
 
         Add(operation, problem, "431", "The request headers are larger than Hosting:MaxRequestHeadersBytes.");
@@ -32,6 +34,8 @@ public sealed class ProblemResponsesFilter : IOperationFilter
 
         if (context.ApiDescription.HttpMethod == "POST" && context.ApiDescription.RelativePath == "api/v1/event")
         {
+            Add(operation, problem, "408", "The body did not arrive in full within Ingestion:BodyReadTimeout, or (HTTP/1.x) arrived slower " +
+                "than Ingestion:MinBodyDataRate; nothing was written.");
             AddWebhookHeaders(operation);
         }
     }
