@@ -107,8 +107,11 @@ public static class AuthExtensions
         {
             var epoch = cache.Epoch;
             var db = context.HttpContext.RequestServices.GetRequiredService<EventsDbContext>();
-            var live = await db.ApplicationTokens.AsNoTracking()
-                .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, context.HttpContext.RequestAborted);
+            var storage = context.HttpContext.RequestServices.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var live = await DatabaseTimeout.RunAsync(
+                token => db.ApplicationTokens.AsNoTracking()
+                    .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, token),
+                storage.ConnectTimeout, "The application token's check", context.HttpContext.RequestAborted);
             if (!live)
             {
                 context.Fail("The application token behind this auth token has been revoked.");

@@ -19,7 +19,8 @@ public sealed class CredentialAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<AdminOptions> admin,
     EventsDbContext db,
-    CredentialLookupCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    CredentialLookupCache cache,
+    IOptions<StorageOptions> storage) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Credential";
 
@@ -52,10 +53,14 @@ public sealed class CredentialAuthenticationHandler(
         if (!cache.TryGetProducer(hash, out var producer))
         {
             var epoch = cache.Epoch;
-            var row = await db.Producers.AsNoTracking()
-                .Where(p => p.TokenHash == hash && p.RevokedAt == null)
-                .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
-                .FirstOrDefaultAsync(Context.RequestAborted);
+            // Bounded by the connect timeout, connection and query together, so that a frozen database cannot hold a
+            // request here longer than anywhere else.
+            var row = await DatabaseTimeout.RunAsync(
+                token => db.Producers.AsNoTracking()
+                    .Where(p => p.TokenHash == hash && p.RevokedAt == null)
+                    .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
+                    .FirstOrDefaultAsync(token),
+                storage.Value.ConnectTimeout, "The producer token's lookup", Context.RequestAborted);
             if (row is null)
             {
                 return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");

@@ -47,7 +47,8 @@ public sealed class HealthOptions
 /// The database answers and every migration is applied; the result is kept for <see cref="HealthOptions.ReadyCacheDuration"/>
 /// by the injected clock, so that a flood of <c>/health/ready</c> costs PostgreSQL one check per period.
 /// </summary>
-public sealed class ReadinessCheck(IServiceScopeFactory scopes, TimeProvider time, IOptions<HealthOptions> options) : IHealthCheck
+public sealed class ReadinessCheck(
+    IServiceScopeFactory scopes, TimeProvider time, IOptions<HealthOptions> options, IOptions<StorageOptions> storage) : IHealthCheck
 {
     private readonly Lock gate = new();
     private Task<HealthCheckResult>? last;
@@ -76,7 +77,9 @@ public sealed class ReadinessCheck(IServiceScopeFactory scopes, TimeProvider tim
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<EventsDbContext>();
-            var pending = (await db.Database.GetPendingMigrationsAsync(CancellationToken.None)).Count();
+            // Within the connect timeout, connection and query together: a stuck database is a quick 503.
+            using var timeout = new CancellationTokenSource(storage.Value.ConnectTimeout);
+            var pending = (await db.Database.GetPendingMigrationsAsync(timeout.Token)).Count();
             return pending == 0
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"{pending} migrations are not applied.");

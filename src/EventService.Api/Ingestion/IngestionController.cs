@@ -112,14 +112,10 @@ public sealed class IngestionController(
                 // The body is the stored event; should it have gone meanwhile (retention), the one posted.
                 // REVIEW: for a keyed request this read takes a second pooled connection while its transaction holds one.
                 var posted = EventTable.View(result.Event!, result.Id!.Value);
-                EventView stored;
-                using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct))
-                {
-                    // Bounded like the write it follows (PostgreSQL's time, a real timer), so that a frozen database
-                    // cannot hold this answer longer.
-                    bounded.CancelAfter(storage.Value.WriteCommandTimeout);
-                    stored = await events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, bounded.Token) ?? posted;
-                }
+                // Bounded like the write it follows, so that a frozen database cannot hold this answer longer.
+                var stored = await DatabaseTimeout.RunAsync(
+                    token => events.FindAsync(result.Event!.OrganisationId, posted.Id, posted.Timestamp, token),
+                    storage.Value.WriteCommandTimeout, "Reading the stored duplicate", ct) ?? posted;
 
                 Response.Headers.Location = $"/api/v1/event/{result.Id!.Value.ToString(CultureInfo.InvariantCulture)}";
                 return new JsonBytesResult(EventJson.Serialize(stored, catalog.Current), StatusCodes.Status200OK);

@@ -35,15 +35,21 @@ public static partial class RateLimitExtensions
     }
 
     /// <summary>
-    /// Per remote address, before any credential is read (so before any lookup in the database); the health checks
-    /// are answered before this (they short-circuit at routing).
+    /// Per remote address, before any credential is read (so before any lookup in the database), for every request
+    /// whose credential this instance cannot tell without asking PostgreSQL: none, an unknown or uncached producer
+    /// token, anything else that is not the admin key or a JWT (whose check in the database waits behind a valid
+    /// signature). A known credential is not charged, so it is bounded by its own limits alone, however many share
+    /// its address. The health checks are answered before this (they short-circuit at routing).
     /// </summary>
     public static WebApplication UseAddressLimits(this WebApplication app)
     {
         var limiter = app.Services.GetRequiredService<AddressRateLimiter>();
+        var cache = app.Services.GetRequiredService<CredentialLookupCache>();
+        var admin = app.Services.GetRequiredService<IOptions<AdminOptions>>();
         app.Use(async (context, next) =>
         {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is null)
+            if (context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is null
+                && !KnownWithoutLookup(context.Request.Headers.Authorization.ToString(), cache, admin.Value.ApiKey))
             {
                 using var lease = limiter.AttemptAcquire(context);
                 if (!lease.IsAcquired)
@@ -56,6 +62,19 @@ public static partial class RateLimitExtensions
             await next(context);
         });
         return app;
+    }
+
+    private static bool KnownWithoutLookup(string header, CredentialLookupCache cache, string? adminKey)
+    {
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var token = header[7..].Trim();
+        return token.StartsWith("eyJ", StringComparison.Ordinal)
+            || (!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
+            || (token.StartsWith(Tokens.ProducerPrefix, StringComparison.Ordinal) && cache.TryGetProducer(Tokens.Hash(token), out _));
     }
 
     /// <summary>Runs after authentication (the partition is the credential) and before authorization, so that failed credentials count too.</summary>

@@ -19,11 +19,13 @@ public sealed class RateLimitOptions
     public RateLimitRule Read { get; set; } = new() { PermitLimit = 100, Window = TimeSpan.FromSeconds(1) };
 
     /// <summary>
-    /// Every request but the health checks, per remote address (an IPv6 address by its /64), counted before any
-    /// credential is read: a flood of made-up tokens stops here, before it costs a database lookup. Generous, since
-    /// many clients can share one address (NAT, or a reverse proxy without <c>Hosting:ForwardedHeaders</c>).
+    /// Requests per remote address (an IPv6 address by its /64) whose credential this instance cannot tell without
+    /// asking PostgreSQL (none, an unknown or uncached producer token), counted before any credential is read: a
+    /// flood of made-up tokens stops here, before it costs a database lookup. A credential this instance knows (a
+    /// cached producer token, the admin key, a JWT) is not counted, so clients behind one address (NAT, a reverse
+    /// proxy without <c>Hosting:ForwardedHeaders</c>) share only this, not their own limits.
     /// </summary>
-    public RateLimitRule PerAddress { get; set; } = new() { PermitLimit = 1000, Window = TimeSpan.FromSeconds(1) };
+    public RateLimitRule PerAddress { get; set; } = new() { PermitLimit = 100, Window = TimeSpan.FromSeconds(1) };
 }
 
 public sealed class RateLimitRule

@@ -14,8 +14,8 @@ public static partial class StorageExtensions
             .Validate(o => o.PartitionLeadTime >= TimeSpan.FromDays(1), "Storage:PartitionLeadTime must be at least one day.")
             .Validate(o => o.QuarantineMaxRows >= 1 && o.QuarantineMaxRowsPerPoster >= 1 && o.QuarantineMaxBytesPerPoster >= 1,
                 "Storage:QuarantineMaxRows, QuarantineMaxRowsPerPoster and QuarantineMaxBytesPerPoster must be positive.")
-            .Validate(o => o.GroupCommitMaxEvents >= 1 && o.DirectWriteMinEvents >= 1,
-                "Storage:GroupCommitMaxEvents and DirectWriteMinEvents must be positive.")
+            .Validate(o => o.GroupCommitMaxEvents >= 1 && o.DirectWriteMinEvents >= 1 && o.MaxWritesAlone >= 1,
+                "Storage:GroupCommitMaxEvents, DirectWriteMinEvents and MaxWritesAlone must be positive.")
             .Validate(o => o.WriteQueueMaxEvents >= 1 && o.WriteQueueMaxBytes >= 1024 && o.WriteQueueMaxBytes <= int.MaxValue,
                 "Storage:WriteQueueMaxEvents must be positive and Storage:WriteQueueMaxBytes between 1024 and 2147483647.")
             .Validate(o => o.WriteCommandTimeout >= TimeSpan.FromSeconds(1) && o.WriteCommandTimeout <= o.CommandTimeout,

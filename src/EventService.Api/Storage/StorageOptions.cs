@@ -55,11 +55,19 @@ public sealed class StorageOptions
     public long WriteQueueMaxBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>
-    /// How long one statement of the ingest write path (the group commit, a direct write) may run before it is
-    /// cancelled and its requests answer 503: short, so that an answer comes within <c>Ingestion:RequestTimeout</c>
+    /// How long one write of the ingest path (a group commit, a direct or keyed write, all its statements and a
+    /// retry together; a real timer, not the injected clock) may run before it is cancelled and its requests answer
+    /// 503: short, so that an answer comes within <c>Ingestion:RequestTimeout</c>
     /// plus this even while PostgreSQL is frozen. Migrations and the purge use <see cref="CommandTimeout"/>.
     /// </summary>
     public TimeSpan WriteCommandTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most writes that run on their own at once, each with a connection of its own: large requests
+    /// (<see cref="DirectWriteMinEvents"/>) and requests with an Idempotency-Key or a webhook-id. More wait within
+    /// their deadline, so that they cannot take the pool the group commit and the reads need.
+    /// </summary>
+    public int MaxWritesAlone { get; set; } = 16;
 
     /// <summary>
     /// How often the hourly count deltas appended by every write are folded into <c>event_counts</c>. Counts are exact

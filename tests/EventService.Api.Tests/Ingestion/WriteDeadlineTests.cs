@@ -23,7 +23,13 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
 
     private WebApplicationFactory<Program> Host(params (string Key, string Value)[] settings)
     {
-        var all = new Dictionary<string, string?> { ["Ingestion:RequestTimeout"] = "00:00:10", ["Retention:Enabled"] = "false" };
+        var all = new Dictionary<string, string?>
+        {
+            ["Ingestion:RequestTimeout"] = "00:00:10",
+            ["Retention:Enabled"] = "false",
+            // The write's own timeout is a real timer: long enough that only the test clock decides, unless a test sets it.
+            ["Storage:WriteCommandTimeout"] = "00:00:30",
+        };
         foreach (var (key, value) in settings)
         {
             all[key] = value;
@@ -150,6 +156,40 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task A_keyed_request_waits_for_a_turn_among_the_writes_alone_and_answers_503_at_its_deadline()
+    {
+        await using var host = Host(("Storage:MaxWritesAlone", "1"));
+        using var producer = ApiFixture.Client(host, await CreateProducerAsync());
+        var writer = host.Services.GetRequiredService<GroupCommitWriter>();
+        await using var held = await HoldWritesAsync();
+
+        var taken = PostKeyedAsync(producer, Described(1, "taken"), "key-1");
+        await UntilAWriterWaitsAsync();
+        var waiting = PostKeyedAsync(producer, Described(2, "waiting"), "key-2");
+        await Until(() => Task.FromResult(writer.WritesAloneWaiting == 1), "the keyed request is not waiting for a turn");
+
+        Fixture.Time.Advance(RequestTimeout);
+
+        await AssertRefusedAsync(await waiting);
+        await held.DisposeAsync();
+        Assert.Equal(HttpStatusCode.Created, (await taken).StatusCode);
+        Assert.Equal(1, await CountEventsAsync());
+        // The refused request did not use up its key: its retry is written.
+        Assert.Equal(HttpStatusCode.Created, (await PostKeyedAsync(producer, Described(2, "waiting"), "key-2")).StatusCode);
+        Assert.Equal(2, await CountEventsAsync());
+    }
+
+    private static Task<HttpResponseMessage> PostKeyedAsync(HttpClient client, JsonNode json, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/event")
+        {
+            Content = new StringContent(json.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task The_write_statement_times_out_after_WriteCommandTimeout_with_a_503_and_nothing_written()
     {
         // One second, not the 30 s migrations and the purge get: PostgreSQL's real timer, not the test clock.
@@ -167,5 +207,46 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
 
         Assert.Equal(0, await CountEventsAsync());
         Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, Described(1, "timed out"))).StatusCode);
+    }
+    [Fact]
+    public async Task A_producer_tokens_lookup_on_a_stuck_database_answers_503_within_the_connect_timeout()
+    {
+        await using var host = Host(("Storage:ConnectTimeout", "00:00:01"));
+        using var producer = ApiFixture.Client(host, await CreateProducerAsync()); // not in this host's cache yet
+        await using var held = new NpgsqlConnection(Fixture.ConnectionString);
+        await held.OpenAsync();
+        await using (var command = new NpgsqlCommand("BEGIN; LOCK TABLE producers IN ACCESS EXCLUSIVE MODE", held))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var watch = Stopwatch.StartNew();
+        var response = await PostJsonAsync(producer, Described(1, "stuck lookup"));
+
+        await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, ProblemTypes.DatabaseUnavailable);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}: the 30 s command timeout, not the connect timeout");
+        await held.DisposeAsync();
+        Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, Described(1, "stuck lookup"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Readiness_on_a_stuck_database_answers_503_within_the_connect_timeout()
+    {
+        await using var host = Host(("Storage:ConnectTimeout", "00:00:01"), ("Health:ReadyCacheDuration", "00:00:00"));
+        using var anonymous = ApiFixture.Client(host, null);
+        await using var held = new NpgsqlConnection(Fixture.ConnectionString);
+        await held.OpenAsync();
+        await using (var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE""", held))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var watch = Stopwatch.StartNew();
+        var ready = await anonymous.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}: the 30 s command timeout, not the connect timeout");
+        await held.DisposeAsync();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/ready")).StatusCode);
     }
 }

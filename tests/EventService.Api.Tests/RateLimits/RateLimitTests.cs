@@ -143,10 +143,38 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
             Assert.StartsWith("This address", problem["detail"]!.GetValue<string>());
         }
 
-        // The budget is the address's, whatever credential it sends; the health checks stay outside it.
+        // A credential the instance knows without a lookup is not charged: the admin key gets past the spent budget
+        // (to the cut database: a 503, not a 429); the health checks stay outside it too.
         using var admin = ApiFixture.Client(db.Factory, Fixture.AdminKey);
-        await AssertProblemAsync(await admin.GetAsync("/api/v1/admin/producers"), HttpStatusCode.TooManyRequests, ProblemTypes.RateLimited);
+        await AssertProblemAsync(await admin.GetAsync("/api/v1/admin/producers"), HttpStatusCode.ServiceUnavailable, ProblemTypes.DatabaseUnavailable);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_producer_this_instance_knows_is_not_charged_to_its_address_and_posts_past_the_address_limit()
+    {
+        using var host = Fixture.CreateFactory(new Dictionary<string, string?>
+        {
+            ["RateLimits:PerAddress:PermitLimit"] = Limit.ToString(),
+            ["RateLimits:PerAddress:Window"] = "01:00:00",
+        });
+        using var producer = ApiFixture.Client(host, await CreateProducerAsync());
+
+        for (var i = 0; i < Limit * 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, ValidEvent(id: 1 + i))).StatusCode);
+        }
+
+        // Only its first post, before its token was cached, was the address's: a guesser from it has the rest.
+        for (var i = 1; i < Limit; i++)
+        {
+            using var guesser = ApiFixture.Client(host, "esp_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+            await AssertProblemAsync(await guesser.GetAsync("/api/v1/event/type"), HttpStatusCode.Unauthorized, ProblemTypes.Unauthorized);
+        }
+
+        using var last = ApiFixture.Client(host, "esp_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        await AssertProblemAsync(await last.GetAsync("/api/v1/event/type"), HttpStatusCode.TooManyRequests, ProblemTypes.RateLimited);
+        Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync(producer, ValidEvent(id: 9999))).StatusCode);
     }
 
     [Fact]

@@ -80,22 +80,13 @@ public sealed class EventWriter(NpgsqlDataSource dataSource, EventPartitions par
         Func<WriteOutcome[], CancellationToken, Task<StoredAnswer>> answer, CancellationToken ct) =>
         BoundedAsync(token => WriteKeyedOnceAsync(part, keys, requestHash, maxAnswerBytes, answer, token), ct);
 
-    private async Task<T> BoundedAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)
+    private Task<T> BoundedAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)
     {
         // Storage:WriteCommandTimeout bounds the whole write (a first prepare on a new connection, which waits for
         // the tables' locks, a key's wait for a concurrent request with it, and a retry included), not just each
         // statement: by PostgreSQL's time, a real timer.
-        var limit = options.Value.WriteCommandTimeout;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(limit);
-        try
-        {
-            return await RetryingAsync(write, timeout.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The write did not finish within Storage:WriteCommandTimeout ({limit}).");
-        }
+        return DatabaseTimeout.RunAsync(token => RetryingAsync(write, token), options.Value.WriteCommandTimeout,
+            "The write (Storage:WriteCommandTimeout)", ct);
     }
 
     private async Task<T> RetryingAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken ct)

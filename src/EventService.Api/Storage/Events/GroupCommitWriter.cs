@@ -25,6 +25,7 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
     private readonly Channel<Pending> channel;
     private readonly ConcurrencyLimiter eventBudget;
     private readonly ConcurrencyLimiter byteBudget;
+    private readonly ConcurrencyLimiter alone;
     private readonly CancellationTokenSource abort = new(); // no timer: needs no disposing
     private Task[] loops = [];
     private int queued;
@@ -42,6 +43,13 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         });
         eventBudget = Budget(this.options.WriteQueueMaxEvents);
         byteBudget = Budget((int)this.options.WriteQueueMaxBytes);
+        // Its waiters are bounded by the budgets already.
+        alone = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = this.options.MaxWritesAlone,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
     }
 
     /// <summary>Events admitted (queued, or being written) and not yet answered.</summary>
@@ -49,6 +57,9 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
 
     /// <summary>Events of requests waiting for room in the event budget.</summary>
     public long EventsWaitingForRoom => eventBudget.GetStatistics()?.CurrentQueuedCount ?? 0;
+
+    /// <summary>Writes waiting for a turn among <see cref="StorageOptions.MaxWritesAlone"/>.</summary>
+    public long WritesAloneWaiting => alone.GetStatistics()?.CurrentQueuedCount ?? 0;
 
     /// <summary>Requests admitted and waiting for a writer to take them (an abandoned one counts until a writer passes it).</summary>
     public int RequestsQueued => Volatile.Read(ref queued);
@@ -78,6 +89,7 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         using var admitted = await AdmitAsync(size, bytes, deadline, ct);
         if (size >= options.DirectWriteMinEvents || loops.Length == 0)
         {
+            using var turn = await AcquireAsync(alone, 1, deadline, ct);
             return await writer.WriteAsync(events, rejected, producerId, receivedAt, ct);
         }
 
@@ -116,6 +128,7 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
     public async Task<T> WriteAloneAsync<T>(int items, long bytes, Func<CancellationToken, Task<T>> write, CancellationToken deadline, CancellationToken ct)
     {
         using var admitted = await AdmitAsync(Math.Max(1, items), bytes, deadline, ct);
+        using var turn = await AcquireAsync(alone, 1, deadline, ct);
         return await write(ct);
     }
 
@@ -286,9 +299,19 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
             // Nothing of the group was committed. The error belongs to one request's data (a constraint, a
             // trigger, a value PostgreSQL refuses): write each request on its own, so only that one fails.
             LogSplitting(ex, group.Count);
+            // One write timeout for the whole split, not one per request, so that the answers still come within the
+            // deadline plus it: a request the split does not reach in time was not written, and is refused.
+            using var split = new CancellationTokenSource(options.WriteCommandTimeout);
             foreach (var pending in group)
             {
-                await CommitAloneAsync(pending);
+                if (split.IsCancellationRequested)
+                {
+                    pending.Completion.TrySetException(new WriteRefusedException(
+                        "The request's group failed on another request's data and the database was too slow to write it on its own in time; nothing of it was written."));
+                    continue;
+                }
+
+                await CommitAloneAsync(pending, split.Token);
             }
         }
         catch (Exception ex)
@@ -309,12 +332,17 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         || ex.SqlState.StartsWith("23", StringComparison.Ordinal)
         || ex.SqlState.StartsWith("P0", StringComparison.Ordinal);
 
-    private async Task CommitAloneAsync(Pending pending)
+    private async Task CommitAloneAsync(Pending pending, CancellationToken split)
     {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, split);
         try
         {
-            var outcomes = await writer.WriteAsync([pending.Part], abort.Token);
+            var outcomes = await writer.WriteAsync([pending.Part], either.Token);
             pending.Completion.TrySetResult(outcomes[0]);
+        }
+        catch (OperationCanceledException) when (split.IsCancellationRequested && !abort.IsCancellationRequested)
+        {
+            pending.Completion.TrySetException(new TimeoutException("The write did not finish within Storage:WriteCommandTimeout."));
         }
         catch (Exception ex)
         {
@@ -345,6 +373,7 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
     {
         eventBudget.Dispose();
         byteBudget.Dispose();
+        alone.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Group commit of {Requests} requests, {Events} items")]

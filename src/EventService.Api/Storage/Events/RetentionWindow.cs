@@ -33,14 +33,9 @@ public sealed class RetentionWindow(IOptions<RetentionPeriodOptions> options, Ti
 
     private const string LoadSql =
         """
-        WITH seeded AS (
-            INSERT INTO retention_settings (id, period, updated_at) VALUES (@id, @period, now())
-            ON CONFLICT (id) DO NOTHING
-            RETURNING period)
-        SELECT period FROM seeded
-        UNION ALL
-        SELECT period FROM retention_settings WHERE id = @id
-        LIMIT 1
+        INSERT INTO retention_settings (id, period, updated_at) VALUES (@id, @period, now())
+        ON CONFLICT (id) DO UPDATE SET period = retention_settings.period -- changes nothing; returns the stored row,
+        RETURNING period                                                -- also to an instance that waited on another's first insert
         """;
 
     private const string StoreSql =
