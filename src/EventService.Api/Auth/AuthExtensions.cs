@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using Npgsql;
 
 namespace EventService.Api.Auth;
 
@@ -106,11 +107,18 @@ public static class AuthExtensions
         if (!cache.IsApplicationTokenLive(tokenId, organisationId))
         {
             var epoch = cache.Epoch;
-            var db = context.HttpContext.RequestServices.GetRequiredService<EventsDbContext>();
+            var dataSource = context.HttpContext.RequestServices.GetRequiredService<NpgsqlDataSource>();
             var storage = context.HttpContext.RequestServices.GetRequiredService<IOptions<StorageOptions>>().Value;
+            // Bounded, and on a connection of its own (not the request's pooled DbContext), like the producer lookup.
             var live = await DatabaseTimeout.RunAsync(
-                token => db.ApplicationTokens.AsNoTracking()
-                    .AnyAsync(t => t.Id == tokenId && t.OrganisationId == organisationId && t.RevokedAt == null, token),
+                async token =>
+                {
+                    await using var command = dataSource.CreateCommand(
+                        "SELECT EXISTS (SELECT 1 FROM application_tokens WHERE id = @id AND organisation_id = @org AND revoked_at IS NULL)");
+                    command.Parameters.AddWithValue("id", tokenId);
+                    command.Parameters.AddWithValue("org", organisationId);
+                    return (bool)(await command.ExecuteScalarAsync(token))!;
+                },
                 storage.ConnectTimeout, "The application token's check", context.HttpContext.RequestAborted);
             if (!live)
             {

@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using EventService.Api.Infrastructure;
 using EventService.Api.Storage;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Auth;
@@ -18,7 +18,7 @@ public sealed class CredentialAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptions<AdminOptions> admin,
-    EventsDbContext db,
+    NpgsqlDataSource dataSource,
     CredentialLookupCache cache,
     IOptions<StorageOptions> storage) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -54,13 +54,10 @@ public sealed class CredentialAuthenticationHandler(
         {
             var epoch = cache.Epoch;
             // Bounded by the connect timeout, connection and query together, so that a frozen database cannot hold a
-            // request here longer than anywhere else.
+            // request here longer than anywhere else. On a connection of its own, not the request's (pooled)
+            // DbContext: a lookup given up on may still run after the request has ended.
             var row = await DatabaseTimeout.RunAsync(
-                token => db.Producers.AsNoTracking()
-                    .Where(p => p.TokenHash == hash && p.RevokedAt == null)
-                    .Select(p => new { p.Id, p.Name, p.Sources, p.OrganisationId, p.SigningSecret })
-                    .FirstOrDefaultAsync(token),
-                storage.Value.ConnectTimeout, "The producer token's lookup", Context.RequestAborted);
+                token => LookUpAsync(hash, token), storage.Value.ConnectTimeout, "The producer token's lookup", Context.RequestAborted);
             if (row is null)
             {
                 return AuthenticateResult.Fail("The bearer token is not valid or has been revoked.");
@@ -94,4 +91,18 @@ public sealed class CredentialAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden",
             "This credential may not use this endpoint.");
+
+    private sealed record ProducerRow(long Id, string Name, short[] Sources, long? OrganisationId, byte[]? SigningSecret);
+
+    private async Task<ProducerRow?> LookUpAsync(byte[] hash, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, name, sources, organisation_id, signing_secret FROM producers WHERE token_hash = @hash AND revoked_at IS NULL");
+        command.Parameters.AddWithValue("hash", hash);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ProducerRow(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<short[]>(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4))
+            : null;
+    }
 }
