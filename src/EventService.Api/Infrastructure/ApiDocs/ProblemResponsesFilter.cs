@@ -20,7 +20,8 @@ public sealed class ProblemResponsesFilter : IOperationFilter
         {
             Add(operation, problem, "429", "This credential (or, without one, this address) made too many requests; retry after the " +
                 "Retry-After header's seconds. Limits per credential: RateLimits:Ingest for posting events, RateLimits:Read for the rest; " +
-                "before any credential is read, RateLimits:PerAddress per remote address. Posting events is also bounded to " +
+                "before any credential is read, RateLimits:PerAddress per remote address for requests whose credential would cost a lookup " +
+                "(none, or an uncached producer token). Posting events is also bounded to " +
                 "Ingestion:MaxConcurrentRequestsPerCredential requests in flight per credential.");
         }
 
