@@ -58,7 +58,7 @@ public static class HostingExtensions
 
             // Browsers may read the paging headers (emnify's clients page by X-Total-Pages) and the retry hints.
             policy.AllowAnyHeader().AllowAnyMethod()
-                .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate"]);
+                .WithExposedHeaders([.. Query.PagingHeaders.Exposed, "Location", "Retry-After", "WWW-Authenticate", Ingestion.Idempotency.ReplayedHeader]);
         }));
         builder.Services.AddControllers(options =>
             {

@@ -110,6 +110,8 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         {
             if (pending.TryAbandon())
             {
+                // Its events stay in the queue until a writer passes them: so does its charge on the budgets.
+                admitted.KeepUntil(pending.Completion.Task);
                 ct.ThrowIfCancellationRequested();
                 throw new WriteRefusedException("The request waited for the database longer than its deadline; nothing of it was written.");
             }
@@ -255,10 +257,15 @@ public sealed partial class GroupCommitWriter : IHostedService, IDisposable
         while (events < options.GroupCommitMaxEvents && reader.TryRead(out var pending))
         {
             Interlocked.Decrement(ref queued);
-            if (pending.TryTake()) // else its deadline passed while it waited: it is answered and not written
+            if (pending.TryTake())
             {
                 group.Add(pending);
                 events += pending.Size;
+            }
+            else
+            {
+                // Its deadline passed while it waited: it was answered and is not written. Passing it frees its charge.
+                pending.Completion.TrySetCanceled();
             }
         }
 
