@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
+using EventService.Api.Auth;
 using EventService.Api.Infrastructure;
 using EventService.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace EventService.Api.Tests.RateLimits;
@@ -159,6 +161,14 @@ public sealed class RateLimitTests(ApiFixture fixture, ITestOutputHelper output)
             ["RateLimits:PerAddress:Window"] = "01:00:00",
         });
         using var producer = ApiFixture.Client(host, await CreateProducerAsync());
+        // A token is cached only while this host hears revocations: until its listener is up, every post is a lookup.
+        var cache = host.Services.GetRequiredService<CredentialLookupCache>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!cache.IsListening)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the revocation listener did not start");
+            await Task.Delay(20);
+        }
 
         for (var i = 0; i < Limit * 3; i++)
         {
