@@ -87,7 +87,7 @@ public static class AuthExtensions
         return app;
     }
 
-    private static bool LooksLikeJwt(string? header) =>
+    internal static bool LooksLikeJwt(string? header) =>
         header is not null
         && header.StartsWith("Bearer eyJ", StringComparison.Ordinal)
         && header.Count(c => c == '.') == 2;

@@ -32,12 +32,11 @@ public sealed class CredentialAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7 || header.Length > 1024)
+        if (BearerToken(header) is not { } token)
         {
             return AuthenticateResult.Fail("The Authorization header is not a bearer token.");
         }
 
-        var token = header[7..].Trim();
         var adminKey = admin.Value.ApiKey;
         if (!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
         {
@@ -91,6 +90,26 @@ public sealed class CredentialAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemTypes.Forbidden, "Forbidden",
             "This credential may not use this endpoint.");
+
+    /// <summary>
+    /// Whether the credential of <paramref name="header"/> is one this instance tells without asking PostgreSQL: the
+    /// admin key, a producer token it has cached, or a JWT (whose check in the database waits behind a valid
+    /// signature). Not: none, an unknown or uncached producer token, anything else.
+    /// </summary>
+    public static bool IsKnownWithoutLookup(string? header, string? adminKey, CredentialLookupCache cache)
+    {
+        if (AuthExtensions.LooksLikeJwt(header))
+        {
+            return true;
+        }
+
+        return BearerToken(header) is { } token
+            && ((!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
+                || (token.StartsWith(Tokens.ProducerPrefix, StringComparison.Ordinal) && cache.TryGetProducer(Tokens.Hash(token), out _)));
+    }
+
+    private static string? BearerToken(string? header) =>
+        header is { Length: > 7 and <= 1024 } && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
 
     private sealed record ProducerRow(long Id, string Name, short[] Sources, long? OrganisationId, byte[]? SigningSecret);
 

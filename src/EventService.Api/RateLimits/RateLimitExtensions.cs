@@ -49,7 +49,7 @@ public static partial class RateLimitExtensions
         app.Use(async (context, next) =>
         {
             if (context.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is null
-                && !KnownWithoutLookup(context.Request.Headers.Authorization.ToString(), cache, admin.Value.ApiKey))
+                && !CredentialAuthenticationHandler.IsKnownWithoutLookup(context.Request.Headers.Authorization, admin.Value.ApiKey, cache))
             {
                 using var lease = limiter.AttemptAcquire(context);
                 if (!lease.IsAcquired)
@@ -62,19 +62,6 @@ public static partial class RateLimitExtensions
             await next(context);
         });
         return app;
-    }
-
-    private static bool KnownWithoutLookup(string header, CredentialLookupCache cache, string? adminKey)
-    {
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        var token = header[7..].Trim();
-        return token.StartsWith("eyJ", StringComparison.Ordinal)
-            || (!string.IsNullOrEmpty(adminKey) && Tokens.FixedTimeEquals(token, adminKey))
-            || (token.StartsWith(Tokens.ProducerPrefix, StringComparison.Ordinal) && cache.TryGetProducer(Tokens.Hash(token), out _));
     }
 
     /// <summary>Runs after authentication (the partition is the credential) and before authorization, so that failed credentials count too.</summary>
