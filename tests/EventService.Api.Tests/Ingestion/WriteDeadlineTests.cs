@@ -41,11 +41,14 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
     }
 
     /// <summary>Holds every write of events until disposed: the writer's insert into organisations waits for this lock.</summary>
-    private async Task<NpgsqlConnection> HoldWritesAsync()
+    private Task<NpgsqlConnection> HoldWritesAsync() => HoldAsync("LOCK TABLE organisations IN SHARE ROW EXCLUSIVE MODE");
+
+    /// <summary>Takes <paramref name="lockStatement"/> in a transaction that stays open until the connection is disposed.</summary>
+    private async Task<NpgsqlConnection> HoldAsync(string lockStatement)
     {
         var connection = new NpgsqlConnection(Fixture.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE organisations IN SHARE ROW EXCLUSIVE MODE", connection);
+        await using var command = new NpgsqlCommand("BEGIN; " + lockStatement, connection);
         await command.ExecuteNonQueryAsync();
         return connection;
     }
@@ -215,12 +218,7 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
     {
         await using var host = Host(("Storage:ConnectTimeout", "00:00:01"));
         using var producer = ApiFixture.Client(host, await CreateProducerAsync()); // not in this host's cache yet
-        await using var held = new NpgsqlConnection(Fixture.ConnectionString);
-        await held.OpenAsync();
-        await using (var command = new NpgsqlCommand("BEGIN; LOCK TABLE producers IN ACCESS EXCLUSIVE MODE", held))
-        {
-            await command.ExecuteNonQueryAsync();
-        }
+        await using var held = await HoldAsync("LOCK TABLE producers IN ACCESS EXCLUSIVE MODE");
 
         var watch = Stopwatch.StartNew();
         var response = await PostJsonAsync(producer, Described(1, "stuck lookup"));
@@ -236,12 +234,7 @@ public sealed class WriteDeadlineTests(ApiFixture fixture, ITestOutputHelper out
     {
         await using var host = Host(("Storage:ConnectTimeout", "00:00:01"), ("Health:ReadyCacheDuration", "00:00:00"));
         using var anonymous = ApiFixture.Client(host, null);
-        await using var held = new NpgsqlConnection(Fixture.ConnectionString);
-        await held.OpenAsync();
-        await using (var command = new NpgsqlCommand("""BEGIN; LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE""", held))
-        {
-            await command.ExecuteNonQueryAsync();
-        }
+        await using var held = await HoldAsync("""LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE""");
 
         var watch = Stopwatch.StartNew();
         var ready = await anonymous.GetAsync("/health/ready");
