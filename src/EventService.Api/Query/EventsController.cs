@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
@@ -22,16 +21,18 @@ namespace EventService.Api.Query;
 [Tags("Events")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class EventsController(EventSearch search, CatalogProvider catalog, RetentionWindow retention) : ControllerBase
+public sealed class EventsController(EventSearch search, CatalogProvider catalog, RetentionWindow retention, ListStreamingStats streaming, IOptions<QueryOptions> options)
+    : ControllerBase
 {
     /// <summary>The events of the caller's organisation: filtered by <c>q</c>, sorted by <c>sort</c>, paged.</summary>
     /// <remarks>
-    /// The body is a bare array in emnify's shape; paging travels in headers: `Link` (first, prev, next, last, keeping
-    /// q and sort), `X-Count-Per-Page`, `X-Current-Page`, `X-Total-Count` (exact), `X-Total-Pages`, `X-Filter`, `X-Sort`.
+    /// The body is a bare array in emnify's shape, sent as it is read; paging travels in headers: `Link` (first, prev,
+    /// next, last, keeping q and sort), `X-Count-Per-Page`, `X-Current-Page`, `X-Total-Count` (exact), `X-Total-Pages`,
+    /// `X-Filter`, `X-Sort`. A page past the last answers the last page.
     /// </remarks>
     /// <response code="200">A page of events (possibly empty).</response>
     /// <response code="400">An unknown sort field, or a page or per_page that is not a number.</response>
-    /// <response code="422">A malformed q or an unknown q field; `errors` names the bad part.</response>
+    /// <response code="422">A malformed q or an unknown q field (`errors` names the bad part), or a sort by another field than id or timestamp over more than `Query:MaxSortRows` matching events (`sort-too-large`).</response>
     [HttpGet("api/v1/event")]
     [ProducesResponseType<IReadOnlyList<EventDocument>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
@@ -43,7 +44,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
     /// <param name="endpointId" example="90001">The endpoint id.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign endpoint).</response>
     /// <response code="400">A non-numeric endpoint id, an unknown sort field, or a bad page.</response>
-    /// <response code="422">A malformed q.</response>
+    /// <response code="422">A malformed q, or a sort by another field than id or timestamp over more than `Query:MaxSortRows` matching events.</response>
     [HttpGet("api/v1/endpoint/{endpoint_id}/event")]
     [ProducesResponseType<IReadOnlyList<EventDocument>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
@@ -57,7 +58,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
     /// <param name="simId" example="700001">The SIM id.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign SIM).</response>
     /// <response code="400">A non-numeric SIM id, an unknown sort field, or a bad page.</response>
-    /// <response code="422">A malformed q.</response>
+    /// <response code="422">A malformed q, or a sort by another field than id or timestamp over more than `Query:MaxSortRows` matching events.</response>
     [HttpGet("api/v1/sim/{sim_id}/event")]
     [ProducesResponseType<IReadOnlyList<EventDocument>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
@@ -72,7 +73,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
     /// <param name="userId" example="123">The user id, or <c>my</c>.</param>
     /// <response code="200">A page of events (empty for an unknown or foreign user).</response>
     /// <response code="400">A non-numeric user id, an unknown sort field, or a bad page.</response>
-    /// <response code="422">A malformed q.</response>
+    /// <response code="422">A malformed q, or a sort by another field than id or timestamp over more than `Query:MaxSortRows` matching events.</response>
     [HttpGet("api/v1/user/{user_id}/event")]
     [ProducesResponseType<IReadOnlyList<EventDocument>>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
@@ -115,23 +116,20 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
             return QueryProblem(parsed.Errors);
         }
 
-        var page = await search.SearchAsync(scope, query, ct);
-        PagingHeaders.Write(Request, Response, query, page);
-
-        var buffer = new ArrayBufferWriter<byte>(page.Events.Count * 1024 + 2);
-        await using (var writer = new Utf8JsonWriter(buffer))
+        await using var writer = new EventListWriter(HttpContext, query, catalog.Current, streaming);
+        try
         {
-            writer.WriteStartArray();
-            var types = catalog.Current;
-            foreach (var e in page.Events)
-            {
-                EventJson.Write(writer, e, types);
-            }
-
-            writer.WriteEndArray();
+            await search.SearchAsync(scope, query, writer, ct);
+        }
+        catch (SortTooLargeException tooLarge)
+        {
+            return Problems.Result(HttpContext, StatusCodes.Status422UnprocessableEntity, ProblemTypes.SortTooLarge, "Sort Too Large",
+                $"{tooLarge.Message} Narrow the filter (q), for example with a time window (from/until), or sort by id or timestamp " +
+                $"(Query:MaxSortRows is {options.Value.MaxSortRows:N0}).");
         }
 
-        return new JsonBytesResult(buffer.WrittenSpan.ToArray(), StatusCodes.Status200OK);
+        await writer.CompleteAsync(ct);
+        return new EmptyResult();
     }
 
     private IActionResult QueryProblem(IReadOnlyList<QueryError> errors)

@@ -36,7 +36,7 @@ public static class PagingHeaders
         headers.Link = string.Join(", ", links);
     }
 
-    private static string Link(HttpRequest request, EventQuery query, EventPage page, int target, string rel)
+    private static string Link(HttpRequest request, EventQuery query, EventPage page, long target, string rel)
     {
         var url = new StringBuilder(request.PathBase).Append(request.Path)
             .Append("?page=").Append(target.ToString(CultureInfo.InvariantCulture))

@@ -12,6 +12,7 @@ public static class QueryExtensions
             .Validate(o => o.MaxConcurrentRequestsPerOrganisation >= 1 && o.QueuedRequestsPerOrganisation >= 0,
                 "Query:MaxConcurrentRequestsPerOrganisation must be positive and Query:QueuedRequestsPerOrganisation not negative.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<ListStreamingStats>();
         return builder;
     }
 }

@@ -28,6 +28,9 @@ public sealed class DeepPageTests(ApiFixture fixture, ITestOutputHelper output) 
     [InlineData(11, 100)] // skips 1,000: the first deferred page
     [InlineData(17, 100)] // the last, partial page
     [InlineData(3, 500)]
+    [InlineData(9, 100)] // the second half: walked from the end
+    [InlineData(16, 100)] // the last full page, from the end
+    [InlineData(2, 1000)] // the rest after a deferred 1,000, from the end
     public async Task A_deep_page_in_the_default_order_holds_the_next_ids(int page, int perPage)
     {
         var mine = await MineAsync();
@@ -46,6 +49,26 @@ public sealed class DeepPageTests(ApiFixture fixture, ITestOutputHelper output) 
         var expected = mine.OrderByDescending(e => e.Timestamp).ThenBy(e => e.Id).Select(e => e.Id).Skip(1000).Take(100).ToArray();
 
         var (ids, _) = await ListAsync(Acme, "/api/v1/event?sort=-timestamp&page=11&per_page=100");
+
+        Assert.Equal(expected, ids);
+    }
+
+    [Theory]
+    [InlineData("-timestamp", 12)]
+    [InlineData("timestamp", 14)]
+    [InlineData("-id", 15)]
+    public async Task A_page_in_the_second_half_walked_from_the_end_holds_what_the_order_puts_there(string sort, int page)
+    {
+        var mine = await MineAsync();
+        var ordered = sort switch
+        {
+            "-timestamp" => mine.OrderByDescending(e => e.Timestamp).ThenBy(e => e.Id),
+            "timestamp" => mine.OrderBy(e => e.Timestamp).ThenBy(e => e.Id),
+            _ => mine.OrderByDescending(e => e.Id).ThenBy(e => e.Timestamp),
+        };
+        var expected = ordered.Select(e => e.Id).Skip((page - 1) * 100).Take(100).ToArray();
+
+        var (ids, _) = await ListAsync(Acme, $"/api/v1/event?sort={sort}&page={page}&per_page=100");
 
         Assert.Equal(expected, ids);
     }

@@ -67,15 +67,42 @@ public sealed class EventFilterSqlTests
     }
 
     [Theory]
-    [InlineData("", """e.id, e."timestamp" """)]
-    [InlineData("-timestamp", """e."timestamp"  DESC, e.id""")]
-    [InlineData("severity,-id", """e.severity, e.id DESC, e."timestamp" """)]
-    [InlineData("endpoint", """e.endpoint_name, e.id, e."timestamp" """)]
+    [InlineData("", "e.id, e.\"timestamp\"")]
+    [InlineData("-timestamp", "e.\"timestamp\" DESC, e.id")]
+    [InlineData("severity,-id", "e.severity, e.id DESC, e.\"timestamp\"")]
+    [InlineData("endpoint", "e.endpoint_name, e.id, e.\"timestamp\"")]
     public void Every_order_ends_in_id_and_timestamp_so_pages_neither_repeat_nor_skip(string sort, string expected)
     {
         var parsed = EventQueryParser.Parse(null, sort.Length == 0 ? null : sort, null, null);
 
         Assert.Equal(expected, EventFilterSql.OrderBy(parsed.Query!.Sort));
+    }
+
+    [Theory]
+    [InlineData("", "e.id DESC, e.\"timestamp\" DESC")]
+    [InlineData("-timestamp", "e.\"timestamp\", e.id DESC")]
+    [InlineData("severity,-id", "e.severity DESC, e.id, e.\"timestamp\" DESC")]
+    public void The_reversed_order_turns_every_key_round_tie_breakers_included(string sort, string expected)
+    {
+        var parsed = EventQueryParser.Parse(null, sort.Length == 0 ? null : sort, null, null);
+
+        Assert.Equal(expected, EventFilterSql.OrderBy(parsed.Query!.Sort, reversed: true));
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("-id", true)]
+    [InlineData("-timestamp,severity", true)]
+    [InlineData("organisation,-timestamp", true)]
+    [InlineData("organisation", true)]
+    [InlineData("severity,id", false)]
+    [InlineData("-tags", false)]
+    [InlineData("type", false)]
+    public void Only_orders_led_by_id_or_timestamp_are_indexed(string sort, bool indexed)
+    {
+        var parsed = EventQueryParser.Parse(null, sort.Length == 0 ? null : sort, null, null);
+
+        Assert.Equal(indexed, EventFilterSql.IsIndexedOrder(parsed.Query!.Sort));
     }
 
     [Fact]

@@ -93,32 +93,43 @@ public static class EventFilterSql
         return new SqlCondition(sql.ToString(), p);
     }
 
-    /// <summary>The ORDER BY list: the requested keys, then id and timestamp, so that pages neither repeat nor skip rows.</summary>
-    public static string OrderBy(IReadOnlyList<SortKey> sort)
+    /// <summary>
+    /// The ORDER BY list: the requested keys, then id and timestamp, so that pages neither repeat nor skip rows;
+    /// <paramref name="reversed"/> turns every key round (to walk a list from its end).
+    /// </summary>
+    public static string OrderBy(IReadOnlyList<SortKey> sort, bool reversed = false)
     {
         var parts = new List<string>(sort.Count + 2);
         foreach (var key in sort)
         {
-            parts.Add(Column(key.Field) + (key.Descending ? " DESC" : ""));
+            parts.Add(Column(key.Field) + (key.Descending != reversed ? " DESC" : ""));
         }
 
+        var tail = reversed ? " DESC" : "";
         if (!sort.Any(k => k.Field == SortField.Id))
         {
-            parts.Add("e.id");
+            parts.Add("e.id" + tail);
         }
 
         if (!sort.Any(k => k.Field == SortField.Timestamp))
         {
-            parts.Add("""e."timestamp" """);
+            parts.Add(Column(SortField.Timestamp) + tail);
         }
 
         return string.Join(", ", parts);
     }
 
+    /// <summary>
+    /// Whether an index yields the order without sorting the matches: id or timestamp first (the organisation is one
+    /// value within a list, so sorting by it changes nothing). Any other first key sorts every matching row.
+    /// </summary>
+    public static bool IsIndexedOrder(IReadOnlyList<SortKey> sort) =>
+        sort.SkipWhile(k => k.Field == SortField.Organisation).FirstOrDefault() is null or { Field: SortField.Id or SortField.Timestamp };
+
     private static string Column(SortField field) => field switch
     {
         SortField.Id => "e.id",
-        SortField.Timestamp => """e."timestamp" """,
+        SortField.Timestamp => "e.\"timestamp\"",
         SortField.Source => "e.source",
         SortField.Severity => "e.severity",
         SortField.Alert => "e.alert",

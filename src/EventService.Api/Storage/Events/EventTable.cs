@@ -112,17 +112,6 @@ public static class EventTable
         return EventView.FromValues(values);
     }
 
-    public static async Task<List<EventView>> ReadAllAsync(NpgsqlDataReader reader, CancellationToken ct)
-    {
-        var rows = new List<EventView>();
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(Read(reader));
-        }
-
-        return rows;
-    }
-
     /// <summary>One binary COPY row of <see cref="CopyCommand"/>.</summary>
     public static async Task WriteRowAsync(NpgsqlBinaryImporter import, NewEvent row, CancellationToken ct)
     {
