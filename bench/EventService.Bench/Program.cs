@@ -7,6 +7,7 @@ using EventService.Bench;
 // queries: scenario 3, list requests on 10 million events over 30 days loaded by binary COPY.
 // purge [--rows N]: scenario 4, one day's purge by the service's purger next to a plain DELETE.
 // validation: the CPU cost per event of parsing, validation and the detail's schema evaluation.
+// list-json: the CPU cost of writing a page of 100 events' JSON, next to the writer before stored JSON was copied.
 // abuse [--seconds N] [--attacks slow,big,flood] (or --abuse): one organisation's producer and reader, quiet and while another
 //   organisation attacks ingest; the targets are reported, not asserted (only a crashed service fails it).
 var command = args.FirstOrDefault() is { } first && !first.StartsWith("--", StringComparison.Ordinal) ? first : "all";
@@ -25,6 +26,7 @@ return command switch
     "abuse" => await AbuseBenchmark.RunAsync(options),
     "abuse-attacker" => await AbuseAttacker.RunAsync(options), // the abuse scenario's child process
     "validation" => ValidationCost.Run(),
+    "list-json" => ListJsonCost.Run(),
     _ => Usage(command),
 };
 
@@ -46,6 +48,6 @@ static async Task<int> AllAsync(string[] options)
 
 static int Usage(string unknown)
 {
-    Console.Error.WriteLine($"unknown command {unknown}: use all, ingest, queries, purge or abuse [--quick|--smoke], purge --rows N, abuse --seconds N, or validation");
+    Console.Error.WriteLine($"unknown command {unknown}: use all, ingest, queries, purge or abuse [--quick|--smoke], purge --rows N, abuse --seconds N, validation or list-json");
     return 2;
 }

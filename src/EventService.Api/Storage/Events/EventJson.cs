@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using EventService.Domain.Catalog;
 using EventService.Domain.Events;
@@ -11,7 +12,8 @@ namespace EventService.Api.Storage.Events;
 /// </summary>
 public static class EventJson
 {
-    private static readonly string[] EntityNames = ["organisation", "user", "endpoint", "sim", "imsi"];
+    private static readonly JsonEncodedText[] EntityNames =
+        [.. new[] { "organisation", "user", "endpoint", "sim", "imsi" }.Select(n => JsonEncodedText.Encode(n))];
 
     public static void Write(Utf8JsonWriter writer, EventView e, EventCatalog catalog)
     {
@@ -43,22 +45,7 @@ public static class EventJson
         writer.WriteString("description", Enum.IsDefined((EventSeverity)e.Severity) ? CatalogNames.Describe((EventSeverity)e.Severity) : "Unknown");
         writer.WriteEndObject();
 
-        using (var entities = JsonDocument.Parse(e.Entities))
-        {
-            foreach (var name in EntityNames)
-            {
-                writer.WritePropertyName(name);
-                if (entities.RootElement.TryGetProperty(name, out var entity))
-                {
-                    entity.WriteTo(writer);
-                }
-                else
-                {
-                    writer.WriteNullValue();
-                }
-            }
-        }
-
+        WriteEntities(writer, e.Entities);
         writer.WritePropertyName("detail");
         if (e.Detail is null)
         {
@@ -66,9 +53,7 @@ public static class EventJson
         }
         else
         {
-            // Re-written rather than copied raw: PostgreSQL prints jsonb with spaces.
-            using var detail = JsonDocument.Parse(e.Detail);
-            detail.RootElement.WriteTo(writer);
+            WriteStored(writer, e.Detail);
         }
 
         if (e.Extra is not null)
@@ -81,6 +66,101 @@ public static class EventJson
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The five entity snapshots in emnify's order, null where the event has none, each copied from the stored object
+    /// as it is: one pass of a reader over its UTF-8 to find where each value starts and ends, no document built.
+    /// </summary>
+    private static void WriteEntities(Utf8JsonWriter writer, string entities)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(entities.Length));
+        try
+        {
+            var utf8 = Compact(rented.AsSpan(0, Encoding.UTF8.GetBytes(entities, rented)));
+            Span<Range> found = stackalloc Range[EntityNames.Length];
+            found.Fill(default);
+            var reader = new Utf8JsonReader(utf8);
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var index = EntityNames.Length - 1;
+                while (index >= 0 && !reader.ValueTextEquals(EntityNames[index].EncodedUtf8Bytes))
+                {
+                    index--;
+                }
+
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                if (index >= 0)
+                {
+                    found[index] = start..(int)reader.BytesConsumed;
+                }
+            }
+
+            for (var i = 0; i < EntityNames.Length; i++)
+            {
+                writer.WritePropertyName(EntityNames[i]);
+                if (found[i].Equals(default(Range)))
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    writer.WriteRawValue(utf8[found[i]], skipInputValidation: true);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Stored JSON (valid: jsonb's output) copied compact, not parsed again.</summary>
+    private static void WriteStored(Utf8JsonWriter writer, string json)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        try
+        {
+            writer.WriteRawValue(Compact(rented.AsSpan(0, Encoding.UTF8.GetBytes(json, rented))), skipInputValidation: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// Removes, in place, the whitespace between the tokens of valid JSON (jsonb prints <c>{"a": 1, "b": 2}</c>), so
+    /// that answers stay as compact as they were posted; whitespace inside strings is kept.
+    /// </summary>
+    internal static Span<byte> Compact(Span<byte> json)
+    {
+        var kept = 0;
+        var inString = false;
+        var escaped = false;
+        foreach (var b in json)
+        {
+            if (inString)
+            {
+                inString = escaped || b != (byte)'"';
+                escaped = !escaped && b == (byte)'\\';
+            }
+            else if (b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                continue;
+            }
+            else
+            {
+                inString = b == (byte)'"';
+            }
+
+            json[kept++] = b;
+        }
+
+        return json[..kept];
     }
 
     public static byte[] Serialize(EventView e, EventCatalog catalog)
