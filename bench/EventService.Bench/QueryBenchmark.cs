@@ -241,11 +241,15 @@ public static class QueryBenchmark
         ];
     }
 
-    /// <summary>Binary COPY of <paramref name="count"/> events spread evenly from <paramref name="first"/> to <paramref name="last"/>.</summary>
-    private static async Task<string> LoadAsync(NpgsqlDataSource dataSource, int count, DateTimeOffset first, DateTimeOffset last, CancellationToken ct)
+    /// <summary>
+    /// Binary COPY of <paramref name="count"/> events spread evenly from <paramref name="first"/> to <paramref name="last"/>,
+    /// <paramref name="bigOrganisationPercent"/> of them (on top of an even share) organisation 1001's.
+    /// </summary>
+    internal static async Task<string> LoadAsync(NpgsqlDataSource dataSource, int count, DateTimeOffset first, DateTimeOffset last, CancellationToken ct,
+        int bigOrganisationPercent = BigOrganisationPercent)
     {
         await ExecuteAsync(dataSource, "TRUNCATE events", ct);
-        var pool = EventGenerator.Validate(EventGenerator.Generate(11, last, 1, PoolSize, BigOrganisationPercent), last);
+        var pool = EventGenerator.Validate(EventGenerator.Generate(11, last, 1, PoolSize, bigOrganisationPercent), last);
         const int chunk = 10_000;
         var step = (last - first) / count;
         var next = -1;
