@@ -7,8 +7,11 @@ using System.Text.Json;
 namespace EventService.Bench;
 
 /// <summary>What the read attacker's requests of one URL (or all of them) were answered: counts by status and the p99.</summary>
+/// <param name="Requests">The requests answered (or failed) before the attack's end.</param>
 /// <param name="Statuses">"200", "422", "429", "503", ...; "no answer" for the client's timeout, a reset or a refused connection.</param>
-public sealed record ReadAttackFigures(long Requests, Dictionary<string, long> Statuses, double P99Ms)
+/// <param name="P99Ms">Of the answered requests.</param>
+/// <param name="OpenAtEnd">Requests still waiting for their answer when the attack ended (not in the p99).</param>
+public sealed record ReadAttackFigures(long Requests, Dictionary<string, long> Statuses, double P99Ms, long OpenAtEnd)
 {
     public long Count(string status) => Statuses.GetValueOrDefault(status);
 
@@ -26,6 +29,8 @@ public sealed record ReadAttackResult(ReadAttackFigures All, Dictionary<string, 
 /// </summary>
 public static class ReadAbuseAttacker
 {
+    private const string OpenAtEnd = "open at the end";
+
     /// <summary>The child's entry: read-abuse-attacker &lt;service&gt; &lt;seconds&gt; &lt;connections&gt; &lt;url&gt;...</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -59,7 +64,8 @@ public static class ReadAbuseAttacker
                 }
                 catch (Exception) when (ct.IsCancellationRequested)
                 {
-                    return; // still waiting at the end: not an answer
+                    samples.Add((url, OpenAtEnd, Stopwatch.GetElapsedTime(started).TotalMilliseconds)); // not an answer
+                    return;
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
                 {
@@ -84,8 +90,10 @@ public static class ReadAbuseAttacker
 
     private static ReadAttackFigures Figures(List<(string Url, string Status, double Ms)> samples)
     {
-        var sorted = samples.Select(s => s.Ms).Order().ToList();
+        var answered = samples.Where(s => s.Status != OpenAtEnd).ToList();
+        var sorted = answered.Select(s => s.Ms).Order().ToList();
         var p99 = sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(sorted.Count * 0.99) - 1, 0, sorted.Count - 1)];
-        return new ReadAttackFigures(samples.Count, samples.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => (long)g.Count()), p99);
+        return new ReadAttackFigures(answered.Count, answered.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => (long)g.Count()), p99,
+            samples.Count - answered.Count);
     }
 }
