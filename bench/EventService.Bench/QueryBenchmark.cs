@@ -177,7 +177,7 @@ public static class QueryBenchmark
                 var query = System.Web.HttpUtility.ParseQueryString(new Uri(new Uri("http://x"), url).Query);
                 var indexed = query["sort"] is not { } sort || sort.Split(',').All(k => k.TrimStart('-') is "id" or "timestamp");
                 var perPage = int.TryParse(query["per_page"], CultureInfo.InvariantCulture, out var p) ? p : 100;
-                results.Add((kind, url, status, plans, PlanLog.Offences(plans, indexed, perPage)));
+                results.Add((kind, url, status, plans ?? [], plans is null ? ["the jsonlog did not show the request's markers"] : PlanLog.Offences(plans, indexed, perPage)));
             }
         }
         finally
