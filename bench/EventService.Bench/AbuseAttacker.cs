@@ -33,16 +33,17 @@ public sealed class AbuseAttacker : IAsyncDisposable
         output = process.StandardOutput.ReadToEndAsync();
     }
 
-    public static AbuseAttacker Start(Uri service, string token, AbuseSettings settings, TimeSpan duration)
+    public static AbuseAttacker Start(Uri service, string token, AbuseSettings settings, TimeSpan duration) =>
+        StartChild(token, "abuse-attacker", service.ToString(), ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
+            settings.SlowBodies.ToString(CultureInfo.InvariantCulture), settings.BigPosters.ToString(CultureInfo.InvariantCulture),
+            settings.Flood.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>This executable again with <paramref name="arguments"/> (its command first), the attacker's token in its environment.</summary>
+    public static AbuseAttacker StartChild(string token, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[]
-                 {
-                     typeof(AbuseAttacker).Assembly.Location, "abuse-attacker", service.ToString(),
-                     ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
-                     settings.SlowBodies.ToString(CultureInfo.InvariantCulture), settings.BigPosters.ToString(CultureInfo.InvariantCulture),
-                     settings.Flood.ToString(CultureInfo.InvariantCulture),
-                 })
+        start.ArgumentList.Add(typeof(AbuseAttacker).Assembly.Location);
+        foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
         }
@@ -77,12 +78,15 @@ public sealed class AbuseAttacker : IAsyncDisposable
     }
 
     /// <summary>What the attacker counted; throws when it ended without its result line.</summary>
-    public async Task<Dictionary<string, long>> CountsAsync()
+    public async Task<Dictionary<string, long>> CountsAsync() => await ResultAsync<Dictionary<string, long>>();
+
+    /// <summary>The child's result line <c>ATTACK {json}</c> as a <typeparamref name="T"/>; throws when it ended without one.</summary>
+    public async Task<T> ResultAsync<T>()
     {
         var text = await output.WaitAsync(TimeSpan.FromSeconds(10)); // its stdout closes as it exits
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("ATTACK ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"the attacker exited with {(process.HasExited ? process.ExitCode : -1)} and no result: {text}");
-        return JsonSerializer.Deserialize<Dictionary<string, long>>(line["ATTACK ".Length..])!;
+        return JsonSerializer.Deserialize<T>(line["ATTACK ".Length..])!;
     }
 
     public async ValueTask DisposeAsync()

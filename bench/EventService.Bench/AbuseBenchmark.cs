@@ -65,11 +65,11 @@ public static class AbuseBenchmark
     public static readonly IPAddress VictimAddress = IPAddress.Parse("127.0.0.10");
     public static readonly IPAddress AttackerAddress = IPAddress.Parse("127.0.0.2");
 
-    private const long PagedDevice = VictimOrganisation * 10_000;
+    internal const long PagedDevice = VictimOrganisation * 10_000;
     private const int ForwardedLogLines = 40; // under attack the service logs every failure with its stack trace
 
     // The organisation's read limit is 100 requests/s (RateLimits:Read); a well-behaved reader stays below it.
-    private static readonly TimeSpan ReaderInterval = TimeSpan.FromMilliseconds(20);
+    internal static readonly TimeSpan ReaderInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan VictimTimeout = TimeSpan.FromSeconds(30);
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -174,7 +174,7 @@ public static class AbuseBenchmark
         return content;
     }
 
-    private static HttpClient VictimClient(Uri address, string token)
+    internal static HttpClient VictimClient(Uri address, string token)
     {
         var http = BoundClient(address, VictimAddress, 1, VictimTimeout);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -182,7 +182,7 @@ public static class AbuseBenchmark
     }
 
     /// <summary>A producer bound to the organisation, through the admin API.</summary>
-    private static async Task<string> ProducerAsync(ServiceProcess service, long organisation, CancellationToken ct)
+    internal static async Task<string> ProducerAsync(ServiceProcess service, long organisation, CancellationToken ct)
     {
         using var admin = new HttpClient { BaseAddress = service.Address };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", service.AdminKey);
@@ -230,7 +230,7 @@ public static class AbuseBenchmark
     }
 
     /// <summary>The paged device's events over the last hour, in arrays of up to 250.</summary>
-    private static async Task SeedAsync(HttpClient producer, int count, CancellationToken ct)
+    internal static async Task SeedAsync(HttpClient producer, int count, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
         for (var first = 0; first < count; first += 250)
@@ -247,7 +247,7 @@ public static class AbuseBenchmark
     }
 
     /// <summary>The victim's load for the duration while the service's RSS is sampled; with an attack, after its ramp and until it ends.</summary>
-    private static async Task<Phase> MeasureAsync(ServiceProcess service, Victim victim, TimeSpan duration, CancellationToken ct,
+    internal static async Task<Phase> MeasureAsync(ServiceProcess service, Victim victim, TimeSpan duration, CancellationToken ct,
         TimeSpan ramp = default, Task? attackEnded = null)
     {
         var resetWorked = service.ResetPeak();
@@ -375,7 +375,7 @@ public static class AbuseBenchmark
     }
 
     /// <summary>The victim organisation's two clients, each one request at a time.</summary>
-    private sealed class Victim(HttpClient producer, HttpClient reader)
+    internal sealed class Victim(HttpClient producer, HttpClient reader)
     {
         private long nextId = 7_000_000_000L;
 

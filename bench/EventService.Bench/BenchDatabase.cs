@@ -19,7 +19,11 @@ public sealed class BenchDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<BenchDatabase> OpenAsync(CancellationToken ct)
+    /// <summary>The throwaway cluster's data directory when it was started with auto_explain; else null.</summary>
+    public string? PlanLogDirectory => cluster is { AutoExplain: true } ? cluster.DataDir : null;
+
+    /// <param name="autoExplain">Start the throwaway cluster with auto_explain preloaded (idle) and a jsonlog (see <see cref="PlanLog"/>).</param>
+    public static async Task<BenchDatabase> OpenAsync(CancellationToken ct, bool autoExplain = false)
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("EVENTSERVICE_BENCH_DB");
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
@@ -27,7 +31,7 @@ public sealed class BenchDatabase : IAsyncDisposable
             return new BenchDatabase(fromEnvironment, null);
         }
 
-        var cluster = await ThrowawayCluster.StartAsync(ct);
+        var cluster = await ThrowawayCluster.StartAsync(ct, autoExplain);
         return new BenchDatabase(cluster.ConnectionString, cluster);
     }
 

@@ -9,7 +9,9 @@ namespace EventService.Bench;
 /// A private PostgreSQL cluster from the local server binaries (15 or later) in a temporary directory, listening on
 /// 127.0.0.1 only, run as the postgres user when this process is root; stopped and removed on dispose. PostgreSQL's
 /// default settings are kept (durable commits, full-page writes), as a production server would have them, except
-/// max_connections = 200 (the ingest benchmark's 64 pgbench clients next to the service's idle pool).
+/// max_connections = 200 (the ingest benchmark's 64 pgbench clients next to the service's idle pool). With
+/// <c>autoExplain</c> the cluster also preloads auto_explain (off until <see cref="PlanLog"/> turns it on) and writes a
+/// jsonlog file beside its text log, which <see cref="PlanLog"/> reads.
 /// </summary>
 public sealed class ThrowawayCluster : IAsyncDisposable
 {
@@ -17,19 +19,24 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     private readonly string bin;
     private readonly bool asPostgres;
 
-    private ThrowawayCluster(string root, string bin, bool asPostgres, string connectionString)
+    private ThrowawayCluster(string root, string bin, bool asPostgres, string connectionString, bool autoExplain)
     {
         this.root = root;
         this.bin = bin;
         this.asPostgres = asPostgres;
         ConnectionString = connectionString;
+        AutoExplain = autoExplain;
     }
+
+    /// <summary>Whether auto_explain is preloaded and plans can be read from the jsonlog.</summary>
+    public bool AutoExplain { get; }
 
     public string ConnectionString { get; }
 
-    private string DataDir => Path.Combine(root, "data");
+    /// <summary>The cluster's data directory (where pg_current_logfile's relative paths start).</summary>
+    public string DataDir => Path.Combine(root, "data");
 
-    public static async Task<ThrowawayCluster> StartAsync(CancellationToken ct)
+    public static async Task<ThrowawayCluster> StartAsync(CancellationToken ct, bool autoExplain = false)
     {
         var bin = (Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql") : [])
             .Select(dir => (Bin: Path.Combine(dir, "bin"), Version: int.TryParse(Path.GetFileName(dir), out var v) ? v : 0))
@@ -49,10 +56,18 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         var cluster = new ThrowawayCluster(root, bin, asPostgres, new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres", CommandTimeout = 0,
-        }.ConnectionString);
+        }.ConnectionString, autoExplain);
         await RunAsync(Path.Combine(bin, "initdb"), ["-D", cluster.DataDir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-instructions"], asPostgres, root, ct);
         await File.AppendAllTextAsync(Path.Combine(cluster.DataDir, "postgresql.conf"),
             $"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{root}'\nmax_connections = 200\n", ct);
+        if (autoExplain)
+        {
+            // log_min_duration = -1 keeps auto_explain idle (its hooks return at once) until a plan check reloads it at 0.
+            await File.AppendAllTextAsync(Path.Combine(cluster.DataDir, "postgresql.conf"),
+                "shared_preload_libraries = 'auto_explain'\nauto_explain.log_min_duration = -1\nauto_explain.log_format = json\n" +
+                "logging_collector = on\nlog_destination = 'stderr,jsonlog'\nlog_directory = 'log'\n", ct);
+        }
+
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", cluster.DataDir, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start"], asPostgres, root, ct);
         return cluster;
     }
