@@ -24,7 +24,6 @@ public static class ProblemTypes
     public const string RateLimited = Prefix + "rate-limited";
     public const string DatabaseUnavailable = Prefix + "database-unavailable";
     public const string WriteRefused = Prefix + "write-refused";
-    public const string QueryTimeout = Prefix + "query-timeout";
     public const string SortTooLarge = Prefix + "sort-too-large";
     public const string Internal = Prefix + "internal";
 }
