@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using EventService.Api.Storage.Events;
 using EventService.Domain.Catalog;
@@ -15,9 +16,10 @@ public sealed class EventListWriter(HttpContext context, EventQuery query, Event
 {
     public const int FlushBytes = 16 * 1024;
 
+    // The writer writes into this buffer, never into the body itself: disposing it after a failure sends nothing, so
+    // a list that fails before its first flush still answers a problem instead of a cut 200.
+    private readonly ArrayBufferWriter<byte> buffer = new(FlushBytes * 2);
     private Utf8JsonWriter? json;
-
-    public bool Started => json is not null;
 
     public ValueTask StartAsync(EventPage page, CancellationToken ct)
     {
@@ -25,7 +27,7 @@ public sealed class EventListWriter(HttpContext context, EventQuery query, Event
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json; charset=utf-8";
         PagingHeaders.Write(context.Request, response, query, page);
-        json = new Utf8JsonWriter(response.Body);
+        json = new Utf8JsonWriter(buffer);
         json.WriteStartArray();
         return ValueTask.CompletedTask;
     }
@@ -50,8 +52,10 @@ public sealed class EventListWriter(HttpContext context, EventQuery query, Event
 
     private async Task FlushAsync(CancellationToken ct)
     {
-        stats.Buffered(json!.BytesPending);
-        await json.FlushAsync(ct);
+        json!.Flush();
+        stats.Buffered(buffer.WrittenCount);
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, ct);
+        buffer.ResetWrittenCount();
     }
 }
 
