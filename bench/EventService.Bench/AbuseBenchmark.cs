@@ -121,8 +121,14 @@ public static class AbuseBenchmark
 
         Console.Error.WriteLine($"  abuse phase: {abused.Posts.Count} posts, {abused.Pages.Count} pages, peak RSS {abused.PeakRss / 1048576.0:N0} MB");
         Print(quiet, abused, attack, settings);
+        return Finish(service, ForwardedLogLines);
+    }
+
+    /// <summary>The end of an abuse run: the service's Warning-and-above log entries by level, and 1 when it exited during the run.</summary>
+    internal static int Finish(ServiceProcess service, int forwardedLogLines)
+    {
         var logged = string.Join(", ", service.LoggedByLevel.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value:N0}"));
-        Console.WriteLine($"service log entries (Warning and above): {(logged.Length > 0 ? logged : "none")} (the first {ForwardedLogLines} lines on stderr)");
+        Console.WriteLine($"service log entries (Warning and above): {(logged.Length > 0 ? logged : "none")} (the first {forwardedLogLines} lines on stderr)");
         if (service.HasExited)
         {
             Console.WriteLine("the service exited during the run");

@@ -128,15 +128,7 @@ public static class ReadAbuseBenchmark
         }
 
         Print(quiet, phases, settings);
-        var logged = string.Join(", ", service.LoggedByLevel.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value:N0}"));
-        Console.WriteLine($"service log entries (Warning and above): {(logged.Length > 0 ? logged : "none")} (the first {ForwardedLogLines} lines on stderr)");
-        if (service.HasExited)
-        {
-            Console.WriteLine("the service exited during the run");
-            return 1;
-        }
-
-        return 0;
+        return AbuseBenchmark.Finish(service, ForwardedLogLines);
     }
 
     private static List<ReadAttack> Attacks(long middle) =>
