@@ -10,7 +10,6 @@ using EventService.Domain.Queries;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 
 namespace EventService.Api.Query;
 
@@ -21,8 +20,7 @@ namespace EventService.Api.Query;
 [Tags("Events")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status403Forbidden, "application/problem+json")]
-public sealed class EventsController(EventSearch search, CatalogProvider catalog, RetentionWindow retention, ListStreamingStats streaming, IOptions<QueryOptions> options)
-    : ControllerBase
+public sealed class EventsController(EventSearch search, CatalogProvider catalog, RetentionWindow retention, ListStreamingStats streaming) : ControllerBase
 {
     /// <summary>The events of the caller's organisation: filtered by <c>q</c>, sorted by <c>sort</c>, paged.</summary>
     /// <remarks>
@@ -125,7 +123,7 @@ public sealed class EventsController(EventSearch search, CatalogProvider catalog
         {
             return Problems.Result(HttpContext, StatusCodes.Status422UnprocessableEntity, ProblemTypes.SortTooLarge, "Sort Too Large",
                 $"{tooLarge.Message} Narrow the filter (q), for example with a time window (from/until), or sort by id or timestamp " +
-                $"(Query:MaxSortRows is {options.Value.MaxSortRows:N0}).");
+                $"(Query:MaxSortRows is {tooLarge.Limit:N0}).");
         }
 
         await writer.CompleteAsync(ct);

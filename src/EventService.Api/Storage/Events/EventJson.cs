@@ -74,12 +74,11 @@ public static class EventJson
     /// </summary>
     private static void WriteEntities(Utf8JsonWriter writer, string entities)
     {
-        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(entities.Length));
+        var rented = RentCompact(entities, out var length);
         try
         {
-            var utf8 = Compact(rented.AsSpan(0, Encoding.UTF8.GetBytes(entities, rented)));
-            Span<Range> found = stackalloc Range[EntityNames.Length];
-            found.Fill(default);
+            var utf8 = rented.AsSpan(0, length);
+            Span<Range> found = stackalloc Range[EntityNames.Length]; // default (0..0): no such entity
             var reader = new Utf8JsonReader(utf8);
             reader.Read();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -121,15 +120,23 @@ public static class EventJson
     /// <summary>Stored JSON (valid: jsonb's output) copied compact, not parsed again.</summary>
     private static void WriteStored(Utf8JsonWriter writer, string json)
     {
-        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        var rented = RentCompact(json, out var length);
         try
         {
-            writer.WriteRawValue(Compact(rented.AsSpan(0, Encoding.UTF8.GetBytes(json, rented))), skipInputValidation: true);
+            writer.WriteRawValue(rented.AsSpan(0, length), skipInputValidation: true);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The stored JSON's UTF-8, compacted, in a pooled array the caller returns.</summary>
+    private static byte[] RentCompact(string json, out int length)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        length = Compact(rented.AsSpan(0, Encoding.UTF8.GetBytes(json, rented))).Length;
+        return rented;
     }
 
     /// <summary>

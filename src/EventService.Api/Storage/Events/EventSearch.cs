@@ -20,7 +20,7 @@ public interface IEventPageWriter
 
 /// <summary>A sort without an index over more matching rows than <c>Query:MaxSortRows</c>: nothing was written.</summary>
 public sealed class SortTooLargeException(long matching, long limit)
-    : Exception($"The list matches {matching:N0} events; a sort other than by id or timestamp is allowed over at most {limit:N0}.")
+    : Exception($"The list matches {matching:N0} events, more than a sort by another field than id or timestamp may order.")
 {
     public long Matching { get; } = matching;
 
@@ -168,11 +168,11 @@ public sealed class EventSearch(NpgsqlDataSource dataSource, RetentionWindow ret
     private static NpgsqlBatchCommand PageCommand(string where, IReadOnlyList<NpgsqlParameter> parameters, EventQuery query, long offset, long? total)
     {
         var orderBy = EventFilterSql.OrderBy(query.Sort);
-        var (walk, limit, skip) = total is { } n && offset > n / 2
-            ? (EventFilterSql.OrderBy(query.Sort, reversed: true), (int)Math.Min(query.PerPage, n - offset), Math.Max(0, n - offset - query.PerPage))
-            : (orderBy, query.PerPage, offset);
+        var reversed = total is { } n && offset > n / 2;
+        var (limit, skip) = reversed ? ((int)Math.Min(query.PerPage, total!.Value - offset), Math.Max(0, total.Value - offset - query.PerPage)) : (query.PerPage, offset);
+        var walk = reversed ? EventFilterSql.OrderBy(query.Sort, reversed: true) : orderBy;
         var command = Command(
-            skip < DeferredJoinOffset && walk == orderBy && query.Filter.Iccids.Count == 0
+            skip < DeferredJoinOffset && !reversed && query.Filter.Iccids.Count == 0
                 ? $"SELECT {EventTable.SelectList} FROM events e WHERE {where} ORDER BY {orderBy} LIMIT @limit OFFSET @offset"
                 : $"""
                   SELECT {EventTable.SelectList} FROM events e JOIN (
